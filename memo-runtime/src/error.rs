@@ -1,0 +1,63 @@
+//! The store's error type.
+
+use std::fmt;
+
+/// What went wrong in a store operation or a builder setting.
+///
+/// Every message names the offending input and what is accepted instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CacheError {
+    /// One entry alone is larger than the byte bound; it was refused and nothing was evicted.
+    DataTooLarge {
+        /// Accounted size of the refused entry: key + value + per-entry overhead.
+        entry_bytes: u64,
+        /// Bytes the bound leaves for entries once the store's fixed overhead is counted.
+        available_bytes: u64,
+        /// The byte bound itself.
+        max_size_bytes: u64,
+    },
+    /// A size string or number that is not a valid byte size (`"64Q"`, `"-1"`, `""`, `0`).
+    InvalidSize {
+        /// The input as given.
+        input: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// A bound or setting that is out of range (`max_items(0)`, zero shards).
+    InvalidBound {
+        /// The setting, as named in the builder (`max_items`).
+        name: &'static str,
+        /// The value given.
+        value: String,
+        /// What is accepted.
+        reason: &'static str,
+    },
+}
+
+impl fmt::Display for CacheError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CacheError::DataTooLarge {
+                entry_bytes,
+                available_bytes,
+                max_size_bytes,
+            } => write!(
+                f,
+                "entry of {entry_bytes} bytes (key + value + per-entry overhead) is larger than \
+                 the {available_bytes} bytes that max_size = {max_size_bytes} leaves for entries; \
+                 it was not stored and nothing was evicted"
+            ),
+            CacheError::InvalidSize { input, reason } => {
+                write!(f, "invalid size {input:?}: {reason}")
+            }
+            CacheError::InvalidBound {
+                name,
+                value,
+                reason,
+            } => write!(f, "invalid {name} = {value}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for CacheError {}

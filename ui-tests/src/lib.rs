@@ -1,0 +1,1 @@
+//! trybuild compile tests of the faas-memo macros: see README.md.
