@@ -8,7 +8,7 @@ use core::fmt;
 
 /// Why a size string was rejected. The caller adds the input itself to the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SizeParseError {
+pub(crate) enum SizeParseError {
     /// Nothing but whitespace.
     Empty,
     /// No digits where the number should be, or more than one `.`.
@@ -47,7 +47,7 @@ impl fmt::Display for SizeParseError {
 /// Units are binary (K = 1024) and case-insensitive; `B` and `iB` suffixes are optional;
 /// whitespace around the number and between number and unit is allowed. A fractional number
 /// is rounded down to whole bytes (`"1.5K"` is 1536).
-pub fn parse_byte_size(input: &str) -> Result<u64, SizeParseError> {
+pub(crate) fn parse_byte_size(input: &str) -> Result<u64, SizeParseError> {
     let s = input.trim();
     if s.is_empty() {
         return Err(SizeParseError::Empty);
@@ -133,7 +133,7 @@ fn unit_shift(unit: &str) -> Result<u32, SizeParseError> {
 
 /// Formats bytes the way they are written: the largest binary unit that divides them exactly
 /// (`"64M"`, `"1536K"`), or plain bytes.
-pub fn format_byte_size(bytes: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+pub(crate) fn format_byte_size(bytes: u64, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     const UNITS: [(u32, &str); 5] = [(50, "P"), (40, "T"), (30, "G"), (20, "M"), (10, "K")];
     for (shift, name) in UNITS {
         if bytes != 0 && bytes.trailing_zeros() >= shift {

@@ -1,0 +1,241 @@
+//! [`Builder`]: configures and validates a [`FaasCacheDict`].
+
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::deep_size::DeepSize;
+use crate::dict::{FaasCacheDict, Settings};
+use crate::error::CacheError;
+use crate::hash::DefaultHashBuilder;
+use crate::hooks::{DeleteReason, Hook};
+use crate::size::{ByteSize, IntoByteSize};
+
+/// Measures the bytes of a key and a value (their deep or inline sizes).
+pub(crate) type Weigher<K, V> = fn(&K, &V) -> usize;
+
+pub(crate) fn inline_weight<K, V>(_: &K, _: &V) -> usize {
+    std::mem::size_of::<K>() + std::mem::size_of::<V>()
+}
+
+pub(crate) fn deep_weight<K: DeepSize, V: DeepSize>(key: &K, value: &V) -> usize {
+    key.deep_size() + value.deep_size()
+}
+
+/// Builds a [`FaasCacheDict`]; every setting is optional. Obtain one with
+/// [`FaasCacheDict::builder`].
+///
+/// Bad settings do not panic: [`build`](Self::build) reports the first one as a
+/// [`CacheError`] naming it.
+///
+/// # Examples
+///
+/// ```
+/// use memo_runtime::{DeleteReason, FaasCacheDict};
+/// use std::time::Duration;
+///
+/// let cache: FaasCacheDict<String, String> = FaasCacheDict::builder()
+///     .default_ttl(Duration::from_secs(60))
+///     .max_size("128M")
+///     .max_items(10)
+///     .on_delete(|key: &String, _value: &String, why: DeleteReason| {
+///         println!("{key} left: {why}");
+///     })
+///     .build()?;
+/// assert_eq!(cache.info().max_items, Some(10));
+///
+/// let bad = FaasCacheDict::<String, String>::builder().max_size("64Q").build();
+/// assert!(bad.unwrap_err().to_string().contains("\"64Q\""));
+/// # Ok::<(), memo_runtime::CacheError>(())
+/// ```
+#[must_use = "a builder does nothing until .build() is called"]
+pub struct Builder<K, V, S = DefaultHashBuilder> {
+    max_items: Option<usize>,
+    max_size: Option<Result<ByteSize, CacheError>>,
+    default_ttl: Option<Duration>,
+    on_delete: Option<Hook<K, V>>,
+    name: Option<String>,
+    clock: Clock,
+    hasher: S,
+    weigher: Weigher<K, V>,
+    shards: usize,
+    _types: PhantomData<fn(K, V)>,
+}
+
+impl<K, V> Builder<K, V> {
+    pub(crate) fn new() -> Self {
+        Builder {
+            max_items: None,
+            max_size: None,
+            default_ttl: None,
+            on_delete: None,
+            name: None,
+            clock: Clock::system(),
+            hasher: DefaultHashBuilder::default(),
+            weigher: inline_weight::<K, V>,
+            shards: 1,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<K, V, S> Builder<K, V, S> {
+    /// Bounds the number of entries; inserting beyond it evicts the least recently used.
+    /// Zero is rejected by [`build`](Self::build).
+    pub fn max_items(mut self, max_items: usize) -> Self {
+        self.max_items = Some(max_items);
+        self
+    }
+
+    /// Bounds the accounted bytes: the deep size of every key and value, a per-entry overhead
+    /// and the store's fixed overhead. Accepts `"512K"`, `"64M"`, `"1.5G"`, a [`ByteSize`] or
+    /// an integer number of bytes. Also turns on deep-size accounting (see
+    /// [`measure_deep_size`](Self::measure_deep_size)).
+    ///
+    /// An invalid size (`"64Q"`, `0`, `-1`) is reported by [`build`](Self::build).
+    pub fn max_size(mut self, size: impl IntoByteSize) -> Self
+    where
+        K: DeepSize,
+        V: DeepSize,
+    {
+        self.max_size = Some(size.into_byte_size());
+        self.measure_deep_size()
+    }
+
+    /// Accounts each entry by the deep size of its key and value ([`DeepSize`]) rather than by
+    /// their inline size, without setting a bound: [`FaasCacheDict::byte_size`] then reports
+    /// the real memory of heap-owning types such as `String`.
+    pub fn measure_deep_size(mut self) -> Self
+    where
+        K: DeepSize,
+        V: DeepSize,
+    {
+        self.weigher = deep_weight::<K, V>;
+        self
+    }
+
+    /// Time to live of entries inserted without one of their own. Zero is rejected by
+    /// [`build`](Self::build).
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.default_ttl = Some(ttl);
+        self
+    }
+
+    /// Called for every entry that leaves the store, with the reason. It runs after the store's
+    /// lock is released, on the thread that caused the removal, so it may use the store; a panic
+    /// in it is caught, logged and counted in [`CacheInfo::hook_panics`](crate::CacheInfo).
+    pub fn on_delete<F>(mut self, hook: F) -> Self
+    where
+        F: Fn(&K, &V, DeleteReason) + Send + Sync + 'static,
+    {
+        self.on_delete = Some(Box::new(hook));
+        self
+    }
+
+    /// The name shown by [`CacheInfo`](crate::CacheInfo) and in logs.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The time source for TTLs: a [`MockClock`](crate::MockClock) in tests.
+    pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
+        self.clock = clock.into();
+        self
+    }
+
+    /// Replaces the default keyed hasher ([`DefaultHashBuilder`]).
+    pub fn hasher<S2>(self, hasher: S2) -> Builder<K, V, S2> {
+        Builder {
+            max_items: self.max_items,
+            max_size: self.max_size,
+            default_ttl: self.default_ttl,
+            on_delete: self.on_delete,
+            name: self.name,
+            clock: self.clock,
+            hasher,
+            weigher: self.weigher,
+            shards: self.shards,
+            _types: PhantomData,
+        }
+    }
+
+    /// Splits the store into `shards` independently locked parts (a power of two, 1 to 1024;
+    /// default 1) so that threads working on different keys do not wait for each other.
+    ///
+    /// Bounds stay exact for the whole store. The order changes: each shard keeps its own
+    /// least-recently-used list, an insert evicts from its own shard first (from the others only
+    /// when its own is empty), and `keys()` lists shard after shard.
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = shards;
+        self
+    }
+
+    /// Validates the settings and creates the store.
+    ///
+    /// # Errors
+    ///
+    /// - [`CacheError::InvalidSize`] for a `max_size` that is not a valid size;
+    /// - [`CacheError::InvalidBound`] for `max_items(0)`, a zero `default_ttl`, a shard count
+    ///   that is not a power of two in 1..=1024, or a `max_size` too small to hold even the
+    ///   store's fixed overhead.
+    pub fn build(self) -> Result<FaasCacheDict<K, V, S>, CacheError>
+    where
+        K: Hash + Eq,
+        S: BuildHasher,
+    {
+        if self.max_items == Some(0) {
+            return Err(CacheError::InvalidBound {
+                name: "max_items",
+                value: "0".to_owned(),
+                reason: "the item bound must be at least 1",
+            });
+        }
+        if self.default_ttl == Some(Duration::ZERO) {
+            return Err(CacheError::InvalidBound {
+                name: "default_ttl",
+                value: "0s".to_owned(),
+                reason: "a time to live must be greater than zero (omit it for no expiry)",
+            });
+        }
+        if !(1..=1024).contains(&self.shards) || !self.shards.is_power_of_two() {
+            return Err(CacheError::InvalidBound {
+                name: "shards",
+                value: self.shards.to_string(),
+                reason: "the shard count must be a power of two from 1 to 1024",
+            });
+        }
+        let max_size = self.max_size.transpose()?;
+        let dict = FaasCacheDict::from_settings(Settings {
+            max_items: self.max_items,
+            default_ttl: self.default_ttl,
+            on_delete: self.on_delete,
+            name: self.name.unwrap_or_else(|| "FaasCacheDict".to_owned()),
+            clock: self.clock,
+            hasher: self.hasher,
+            weigher: self.weigher,
+            shards: self.shards,
+        });
+        if let Some(size) = max_size {
+            dict.check_byte_bound(size)?;
+            dict.set_byte_bound(Some(size));
+        }
+        Ok(dict)
+    }
+}
+
+impl<K, V, S> fmt::Debug for Builder<K, V, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("max_items", &self.max_items)
+            .field("max_size", &self.max_size)
+            .field("default_ttl", &self.default_ttl)
+            .field("on_delete", &self.on_delete.is_some())
+            .field("name", &self.name)
+            .field("clock", &self.clock)
+            .field("shards", &self.shards)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,694 @@
+//! [`FaasCacheDict`]: the thread-safe store.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime};
+
+use hashbrown::Equivalent;
+
+use crate::builder::{Builder, Weigher};
+use crate::clock::{duration_nanos, Clock};
+use crate::error::CacheError;
+use crate::hash::DefaultHashBuilder;
+use crate::hooks::{dispose, notify, DeleteReason, Departures, Hook};
+use crate::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
+use crate::size::{ByteSize, IntoByteSize};
+use crate::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
+use crate::sync::{CachePadded, Mutex};
+
+/// "No bound" in the atomic bound fields.
+const UNBOUNDED: u64 = u64::MAX;
+
+/// A thread-safe map bounded by item count, by bytes and by a per-key time to live, evicting
+/// the least recently used entry first: the Rust counterpart of Python's `FaaSCacheDict`.
+///
+/// Every method takes `&self`; the store is `Send + Sync` when `K` and `V` are, so it can live
+/// in a `static` and serve every invocation of a warm function.
+///
+/// - **Order**: [`get`](Self::get) and [`insert`](Self::insert) make an entry the most
+///   recently used; [`keys`](Self::keys), [`values`](Self::values) and [`items`](Self::items)
+///   list the least recently used first.
+/// - **Bytes**: each entry is accounted as the deep size of its key and value plus a fixed
+///   per-entry overhead (its node and hash-table slot), kept as a running total;
+///   [`byte_size`](Self::byte_size) adds the store's fixed overhead. Without
+///   [`Builder::max_size`] or [`Builder::measure_deep_size`], keys and values are accounted by
+///   their inline size only (no [`DeepSize`](crate::DeepSize) needed).
+/// - **Expiry**: an expired entry is never returned or counted, and its memory is reclaimed by
+///   the next operation on its shard, through a timer wheel (no scan of the store).
+///
+/// # Examples
+///
+/// ```
+/// use memo_runtime::FaasCacheDict;
+///
+/// let cache: FaasCacheDict<String, u64> = FaasCacheDict::builder().max_items(2).build()?;
+/// cache.insert("a".to_owned(), 1)?;
+/// cache.insert("b".to_owned(), 2)?;
+/// assert_eq!(cache.get("a"), Some(1)); // "a" is now the most recently used
+/// cache.insert("c".to_owned(), 3)?; // evicts "b"
+/// assert_eq!(cache.keys(), ["a", "c"]);
+/// # Ok::<(), memo_runtime::CacheError>(())
+/// ```
+pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
+    shards: Box<[CachePadded<Mutex<Shard<K, V>>>]>,
+    /// Entries and bytes of all shards, maintained only when there is more than one.
+    usage: CachePadded<Usage>,
+    hasher: S,
+    clock: Clock,
+    weigher: Weigher<K, V>,
+    hook: Option<Hook<K, V>>,
+    max_items: AtomicU64,
+    max_bytes: AtomicU64,
+    default_ttl_nanos: AtomicU64,
+    entry_overhead: usize,
+    fixed_bytes: usize,
+    hook_panics: AtomicU64,
+    evict_cursor: AtomicUsize,
+    name: String,
+}
+
+#[derive(Debug, Default)]
+struct Usage {
+    items: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+/// Validated builder settings.
+pub(crate) struct Settings<K, V, S> {
+    pub(crate) max_items: Option<usize>,
+    pub(crate) default_ttl: Option<Duration>,
+    pub(crate) on_delete: Option<Hook<K, V>>,
+    pub(crate) name: String,
+    pub(crate) clock: Clock,
+    pub(crate) hasher: S,
+    pub(crate) weigher: Weigher<K, V>,
+    pub(crate) shards: usize,
+}
+
+impl<K: Hash + Eq, V> FaasCacheDict<K, V> {
+    /// An unbounded store whose entries never expire.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memo_runtime::FaasCacheDict;
+    ///
+    /// let cache = FaasCacheDict::new();
+    /// cache.insert(1u32, "one")?;
+    /// assert_eq!(cache.get(&1), Some("one"));
+    /// # Ok::<(), memo_runtime::CacheError>(())
+    /// ```
+    pub fn new() -> Self {
+        Builder::new()
+            .build()
+            .unwrap_or_else(|_| unreachable!("default settings are valid"))
+    }
+}
+
+impl<K: Hash + Eq, V> Default for FaasCacheDict<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V> FaasCacheDict<K, V> {
+    /// A [`Builder`] to set bounds, TTL, hook, name, clock and hasher.
+    pub fn builder() -> Builder<K, V> {
+        Builder::new()
+    }
+}
+
+impl<K, V, S> FaasCacheDict<K, V, S> {
+    pub(crate) fn from_settings(settings: Settings<K, V, S>) -> Self {
+        let shards: Box<[_]> = (0..settings.shards)
+            .map(|_| CachePadded(Mutex::new(Shard::new())))
+            .collect();
+        let fixed_bytes = std::mem::size_of::<Self>()
+            + settings.name.len()
+            + shards.len()
+                * (std::mem::size_of::<CachePadded<Mutex<Shard<K, V>>>>() + slab_slack::<K, V>());
+        FaasCacheDict {
+            shards,
+            usage: CachePadded::default(),
+            hasher: settings.hasher,
+            clock: settings.clock,
+            weigher: settings.weigher,
+            hook: settings.on_delete,
+            max_items: AtomicU64::new(settings.max_items.map_or(UNBOUNDED, |n| n as u64)),
+            max_bytes: AtomicU64::new(UNBOUNDED),
+            default_ttl_nanos: AtomicU64::new(settings.default_ttl.map_or(NEVER, duration_nanos)),
+            entry_overhead: entry_overhead::<K, V>(),
+            fixed_bytes,
+            hook_panics: AtomicU64::new(0),
+            evict_cursor: AtomicUsize::new(0),
+            name: settings.name,
+        }
+    }
+
+    /// The store's name, as in [`CacheInfo::name`].
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Accounted bytes of one entry beyond the sizes of its key and value: its node and its
+    /// hash-table slot.
+    pub fn entry_overhead(&self) -> usize {
+        self.entry_overhead
+    }
+
+    /// Bytes the store accounts for itself whatever it holds: its structure, its shards and
+    /// their worst-case spare node storage. Counted against `max_size`.
+    pub fn fixed_overhead(&self) -> usize {
+        self.fixed_bytes
+    }
+
+    /// The item bound, if any.
+    pub fn max_items(&self) -> Option<usize> {
+        bound(&self.max_items).map(|n| n as usize)
+    }
+
+    /// The byte bound, if any.
+    pub fn max_size(&self) -> Option<ByteSize> {
+        bound(&self.max_bytes).map(ByteSize::from)
+    }
+
+    /// The TTL that [`insert`](Self::insert) gives new entries.
+    pub fn default_ttl(&self) -> Option<Duration> {
+        let nanos = self.default_ttl_nanos.load(Ordering::Relaxed);
+        (nanos != NEVER).then(|| Duration::from_nanos(nanos))
+    }
+
+    /// Changes the TTL of entries inserted from now on; existing entries keep theirs.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::InvalidBound`] for `Some(Duration::ZERO)`.
+    pub fn set_default_ttl(&self, ttl: Option<Duration>) -> Result<(), CacheError> {
+        if ttl == Some(Duration::ZERO) {
+            return Err(CacheError::InvalidBound {
+                name: "default_ttl",
+                value: "0s".to_owned(),
+                reason: "a time to live must be greater than zero (use None for no expiry)",
+            });
+        }
+        self.default_ttl_nanos
+            .store(ttl.map_or(NEVER, duration_nanos), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Bytes available to entries under the byte bound, `usize::MAX` without one.
+    fn entry_byte_limit(&self) -> usize {
+        bound(&self.max_bytes).map_or(usize::MAX, |max| {
+            usize::try_from(max)
+                .unwrap_or(usize::MAX)
+                .saturating_sub(self.fixed_bytes)
+        })
+    }
+
+    /// What a shard may hold given what the others hold.
+    fn room_for(&self, shard: &Shard<K, V>) -> Room {
+        let items = bound(&self.max_items).map_or(usize::MAX, |n| n as usize);
+        let bytes = self.entry_byte_limit();
+        if self.shards.len() == 1 {
+            return Room { items, bytes };
+        }
+        let other_items = self
+            .usage
+            .items
+            .load(Ordering::Relaxed)
+            .saturating_sub(shard.len());
+        let other_bytes = self
+            .usage
+            .bytes
+            .load(Ordering::Relaxed)
+            .saturating_sub(shard.bytes());
+        Room {
+            items: items.saturating_sub(other_items),
+            bytes: bytes.saturating_sub(other_bytes),
+        }
+    }
+
+    /// Runs `f` on a locked shard, then publishes how its size changed.
+    #[inline]
+    fn with_shard<R>(&self, index: usize, f: impl FnOnce(&mut Shard<K, V>) -> R) -> R {
+        let mut shard = self.shards[index].lock();
+        if self.shards.len() == 1 {
+            return f(&mut shard);
+        }
+        let (items, bytes) = (shard.len(), shard.bytes());
+        let result = f(&mut shard);
+        let (new_items, new_bytes) = (shard.len(), shard.bytes());
+        if new_items != items {
+            self.usage
+                .items
+                .fetch_add(new_items.wrapping_sub(items), Ordering::Relaxed);
+        }
+        if new_bytes != bytes {
+            self.usage
+                .bytes
+                .fetch_add(new_bytes.wrapping_sub(bytes), Ordering::Relaxed);
+        }
+        result
+    }
+
+    fn over_bounds(&self) -> bool {
+        let items = bound(&self.max_items).map_or(usize::MAX, |n| n as usize);
+        self.usage.items.load(Ordering::Relaxed) > items
+            || self.usage.bytes.load(Ordering::Relaxed) > self.entry_byte_limit()
+    }
+
+    /// With several shards, evicts from shards other than `keep` (which holds only the entry
+    /// just written) until the store fits its bounds again.
+    fn evict_elsewhere(&self, keep: usize, out: &mut Departures<K, V>) {
+        if self.shards.len() == 1 {
+            return;
+        }
+        let mut fruitless = 0;
+        while self.over_bounds() && fruitless < self.shards.len() {
+            let index = self.evict_cursor.fetch_add(1, Ordering::Relaxed) & (self.shards.len() - 1);
+            let evicted = index != keep
+                && self.with_shard(index, |shard| {
+                    shard.expire_due(&self.clock, out);
+                    shard.evict_front(out)
+                });
+            fruitless = if evicted { 0 } else { fruitless + 1 };
+        }
+    }
+
+    fn finish(&self, out: Departures<K, V>) {
+        if !out.is_empty() {
+            dispose(self.hook.as_ref(), out, &self.hook_panics, &self.name);
+        }
+    }
+
+    fn each_shard(&self, mut f: impl FnMut(&mut Shard<K, V>, &mut Departures<K, V>)) {
+        for index in 0..self.shards.len() {
+            let mut out = Departures::new();
+            self.with_shard(index, |shard| f(shard, &mut out));
+            self.finish(out);
+        }
+    }
+
+    /// Live entries now.
+    pub fn len(&self) -> usize {
+        let mut len = 0;
+        self.each_shard(|shard, out| {
+            shard.expire_due(&self.clock, out);
+            len += shard.len();
+        });
+        len
+    }
+
+    /// Whether there is no live entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Accounted bytes now: the entries (key and value sizes plus per-entry overhead) and the
+    /// store's fixed overhead. Expired entries are reclaimed first and not counted.
+    pub fn byte_size(&self) -> usize {
+        let mut bytes = self.fixed_bytes;
+        self.each_shard(|shard, out| {
+            shard.expire_due(&self.clock, out);
+            bytes += shard.bytes();
+        });
+        bytes
+    }
+
+    /// Removes every entry; the hook sees each with [`DeleteReason::Removed`] (or `Expired` for
+    /// those whose time had run out). Counters are kept.
+    pub fn purge(&self) {
+        self.each_shard(|shard, out| shard.purge(&self.clock, out));
+    }
+
+    /// Live keys, least recently used first.
+    pub fn keys(&self) -> Vec<K>
+    where
+        K: Clone,
+    {
+        self.collect(|k, _| k.clone())
+    }
+
+    /// Live values, least recently used first.
+    pub fn values(&self) -> Vec<V>
+    where
+        V: Clone,
+    {
+        self.collect(|_, v| v.clone())
+    }
+
+    /// Live `(key, value)` pairs, least recently used first.
+    pub fn items(&self) -> Vec<(K, V)>
+    where
+        K: Clone,
+        V: Clone,
+    {
+        self.collect(|k, v| (k.clone(), v.clone()))
+    }
+
+    fn collect<T>(&self, mut f: impl FnMut(&K, &V) -> T) -> Vec<T> {
+        let mut all = Vec::new();
+        self.each_shard(|shard, out| {
+            shard.expire_due(&self.clock, out);
+            all.reserve(shard.len());
+            shard.for_each(|k, v| all.push(f(k, v)));
+        });
+        all
+    }
+
+    /// Sets a new item bound and evicts (expired entries first, then the least recently used)
+    /// until the store fits.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::InvalidBound`] for zero; the bound is then unchanged.
+    pub fn change_max_items(&self, max_items: usize) -> Result<(), CacheError> {
+        if max_items == 0 {
+            return Err(CacheError::InvalidBound {
+                name: "max_items",
+                value: "0".to_owned(),
+                reason: "the item bound must be at least 1",
+            });
+        }
+        self.max_items.store(max_items as u64, Ordering::Relaxed);
+        self.trim();
+        Ok(())
+    }
+
+    /// Removes the item bound.
+    pub fn remove_item_limit(&self) {
+        self.max_items.store(UNBOUNDED, Ordering::Relaxed);
+    }
+
+    /// Sets a new byte bound (`"64M"`, a [`ByteSize`], an integer) and evicts (expired entries
+    /// first, then the least recently used) until the store fits.
+    ///
+    /// Entries are measured by the store's weigher: deep sizes if the store was built with
+    /// [`Builder::max_size`] or [`Builder::measure_deep_size`], inline sizes otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::InvalidSize`] for an invalid size, [`CacheError::InvalidBound`] for one
+    /// smaller than the store's fixed overhead; the bound is then unchanged.
+    pub fn change_byte_size(&self, size: impl IntoByteSize) -> Result<(), CacheError> {
+        let size = size.into_byte_size()?;
+        self.check_byte_bound(size)?;
+        self.set_byte_bound(Some(size));
+        self.trim();
+        Ok(())
+    }
+
+    /// Removes the byte bound.
+    pub fn remove_byte_limit(&self) {
+        self.set_byte_bound(None);
+    }
+
+    pub(crate) fn check_byte_bound(&self, size: ByteSize) -> Result<(), CacheError> {
+        if size.as_u64() <= self.fixed_bytes as u64 {
+            return Err(CacheError::InvalidBound {
+                name: "max_size",
+                value: size.as_u64().to_string(),
+                reason: "the byte bound must exceed the store's fixed overhead \
+                         (FaasCacheDict::fixed_overhead)",
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn set_byte_bound(&self, size: Option<ByteSize>) {
+        self.max_bytes
+            .store(size.map_or(UNBOUNDED, ByteSize::as_u64), Ordering::Relaxed);
+    }
+
+    /// Reclaims expired entries everywhere, then evicts until the bounds hold.
+    fn trim(&self) {
+        self.each_shard(|shard, out| shard.expire_due(&self.clock, out));
+        if self.shards.len() == 1 {
+            self.each_shard(|shard, out| shard.trim(self.room_for(shard), &self.clock, out));
+        } else {
+            let mut out = Departures::new();
+            self.evict_elsewhere(usize::MAX, &mut out);
+            self.finish(out);
+        }
+    }
+
+    /// A snapshot of counters, sizes and settings.
+    pub fn info(&self) -> CacheInfo {
+        let mut stats = ShardStats::default();
+        let (mut items, mut bytes) = (0, self.fixed_bytes);
+        self.each_shard(|shard, out| {
+            shard.expire_due(&self.clock, out);
+            stats.add(&shard.stats);
+            items += shard.len();
+            bytes += shard.bytes();
+        });
+        CacheInfo {
+            name: self.name.clone(),
+            hits: stats.hits,
+            misses: stats.misses,
+            evictions: stats.evictions,
+            expirations: stats.expirations,
+            hook_panics: self.hook_panics.load(Ordering::Relaxed),
+            current_items: items,
+            current_size_bytes: bytes as u64,
+            max_items: self.max_items(),
+            max_size_bytes: self.max_size().map(ByteSize::as_u64),
+            default_ttl: self.default_ttl(),
+        }
+    }
+}
+
+impl<K, V, S> FaasCacheDict<K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    #[inline]
+    fn locate<Q: ?Sized + Hash>(&self, key: &Q) -> (u64, usize) {
+        let hash = self.hasher.hash_one(key);
+        // hashbrown picks buckets with the low bits and tags with the top seven: take the
+        // shard from bits in between so that neither loses entropy.
+        let index = (hash >> 32) as usize & (self.shards.len() - 1);
+        (hash, index)
+    }
+
+    /// Stores `value` as the most recently used entry with the default TTL and returns the
+    /// value it replaced.
+    ///
+    /// Evicts least recently used entries until the new one fits the bounds (expired ones are
+    /// reclaimed first). The hook sees a replaced live value as [`DeleteReason::Replaced`] and
+    /// an overwritten expired one as [`DeleteReason::Expired`].
+    ///
+    /// # Errors
+    ///
+    /// [`CacheError::DataTooLarge`] when the entry alone exceeds the byte bound; nothing is
+    /// stored or evicted.
+    pub fn insert(&self, key: K, value: V) -> Result<Option<V>, CacheError> {
+        let ttl = self.default_ttl_nanos.load(Ordering::Relaxed);
+        self.insert_expiring(key, value, ttl)
+    }
+
+    /// Like [`insert`](Self::insert), with this entry's own TTL (`None`: never expires).
+    ///
+    /// # Errors
+    ///
+    /// As [`insert`](Self::insert); also [`CacheError::InvalidBound`] for a zero TTL.
+    pub fn insert_with_ttl(
+        &self,
+        key: K,
+        value: V,
+        ttl: Option<Duration>,
+    ) -> Result<Option<V>, CacheError> {
+        if ttl == Some(Duration::ZERO) {
+            return Err(CacheError::InvalidBound {
+                name: "ttl",
+                value: "0s".to_owned(),
+                reason: "a time to live must be greater than zero (use None for no expiry)",
+            });
+        }
+        self.insert_expiring(key, value, ttl.map_or(NEVER, duration_nanos))
+    }
+
+    fn insert_expiring(&self, key: K, value: V, ttl_nanos: u64) -> Result<Option<V>, CacheError> {
+        let charge = (self.weigher)(&key, &value).saturating_add(self.entry_overhead);
+        let available = self.entry_byte_limit();
+        if charge > available {
+            return Err(CacheError::DataTooLarge {
+                entry_bytes: charge as u64,
+                available_bytes: available as u64,
+                max_size_bytes: bound(&self.max_bytes).unwrap_or(UNBOUNDED),
+            });
+        }
+        let expires = if ttl_nanos == NEVER {
+            NEVER
+        } else {
+            self.clock.now_nanos_for_expiry().saturating_add(ttl_nanos)
+        };
+        let (hash, index) = self.locate(&key);
+        let mut out = Departures::new();
+        let replaced = self.with_shard(index, |shard| {
+            let room = self.room_for(shard);
+            shard.insert(hash, key, value, charge, expires, room, &self.clock, &mut out)
+        });
+        self.evict_elsewhere(index, &mut out);
+        self.finish(out);
+        Ok(replaced.map(|(key, old)| {
+            notify(
+                self.hook.as_ref(),
+                &key,
+                &old,
+                DeleteReason::Replaced,
+                &self.hook_panics,
+                &self.name,
+            );
+            old
+        }))
+    }
+
+    /// A clone of the live value for `key`, made the most recently used. Counts a hit or miss.
+    ///
+    /// `key` may be any borrowed form of `K` (`&str` for `String`), or a type that implements
+    /// [`Equivalent`] and hashes like `K`.
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+        V: Clone,
+    {
+        let (hash, index) = self.locate(key);
+        let mut out = Departures::new();
+        let value = self.with_shard(index, |shard| {
+            shard.get(hash, key, &self.clock, &mut out).cloned()
+        });
+        self.finish(out);
+        value
+    }
+
+    /// Whether a live entry exists for `key`; does not count as a lookup or change the order.
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let (hash, index) = self.locate(key);
+        self.shards[index].lock().contains(hash, key, &self.clock)
+    }
+
+    /// Removes the live entry for `key` and returns its value; the hook sees
+    /// [`DeleteReason::Removed`]. `None` if absent or expired.
+    pub fn remove<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let (hash, index) = self.locate(key);
+        let mut out = Departures::new();
+        let removed = self.with_shard(index, |shard| shard.remove(hash, key, &self.clock, &mut out));
+        self.finish(out);
+        removed.map(|(key, value)| {
+            notify(
+                self.hook.as_ref(),
+                &key,
+                &value,
+                DeleteReason::Removed,
+                &self.hook_panics,
+                &self.name,
+            );
+            value
+        })
+    }
+
+    /// Time left before `key` expires; `None` if it is absent, expired or never expires.
+    pub fn get_ttl<Q>(&self, key: &Q) -> Option<Duration>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let (hash, index) = self.locate(key);
+        let expires = self.shards[index].lock().expiry_of(hash, key, &self.clock)?;
+        (expires != NEVER)
+            .then(|| Duration::from_nanos(expires.saturating_sub(self.clock.now_nanos())))
+    }
+
+    /// Gives a live entry a new TTL counted from now (`None`: never expires). `false` if the
+    /// key is absent or expired.
+    pub fn set_ttl<Q>(&self, key: &Q, ttl: Option<Duration>) -> bool
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let expires = match ttl {
+            Some(ttl) => self
+                .clock
+                .now_nanos_for_expiry()
+                .saturating_add(duration_nanos(ttl)),
+            None => NEVER,
+        };
+        self.set_expiry(key, expires)
+    }
+
+    /// Makes a live entry expire at a wall-clock time (at once if it is in the past). `false`
+    /// if the key is absent or expired.
+    pub fn expire_at<Q>(&self, key: &Q, at: SystemTime) -> bool
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        self.set_expiry(key, self.clock.nanos_at(at))
+    }
+
+    fn set_expiry<Q>(&self, key: &Q, expires: u64) -> bool
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let (hash, index) = self.locate(key);
+        let mut out = Departures::new();
+        let found = self.with_shard(index, |shard| {
+            shard.set_expiry(hash, key, expires, &self.clock, &mut out)
+        });
+        self.finish(out);
+        found
+    }
+
+    /// Whether the entry for `key` has expired: `Some(true)` while an expired entry waits to
+    /// be reclaimed, `Some(false)` for a live one, `None` for an unknown (or reclaimed) key.
+    pub fn is_expired<Q>(&self, key: &Q) -> Option<bool>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let (hash, index) = self.locate(key);
+        self.shards[index].lock().is_expired(hash, key, &self.clock)
+    }
+}
+
+fn bound(atomic: &AtomicU64) -> Option<u64> {
+    let value = atomic.load(Ordering::Relaxed);
+    (value != UNBOUNDED).then_some(value)
+}
+
+impl<K, V, S> fmt::Display for FaasCacheDict<K, V, S> {
+    /// `<FaasCacheDict@0x..; default_ttl=10s, max_memory=128M, max_items=10,
+    /// current_memory_bytes=496, current_items=1>`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let info = self.info();
+        write!(f, "<FaasCacheDict@{:p}; default_ttl=", self)?;
+        write_opt(f, info.default_ttl.map(DebugDisplay))?;
+        f.write_str(", max_memory=")?;
+        write_opt(f, self.max_size())?;
+        f.write_str(", max_items=")?;
+        write_opt(f, info.max_items)?;
+        write!(
+            f,
+            ", current_memory_bytes={}, current_items={}>",
+            info.current_size_bytes, info.current_items
+        )
+    }
+}
+
+impl<K, V, S> fmt::Debug for FaasCacheDict<K, V, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FaasCacheDict")
+            .field("name", &self.name)
+            .field("shards", &self.shards.len())
+            .field("max_items", &self.max_items())
+            .field("max_size", &self.max_size())
+            .field("default_ttl", &self.default_ttl())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,474 @@
+//! One shard of a store: a single-threaded map with an eviction order, byte accounting and a
+//! timer wheel. The store ([`crate::FaasCacheDict`]) wraps shards in locks.
+//!
+//! Nothing here runs user code that could observe a half-updated shard: hashes and deep sizes
+//! are computed by the caller before the lock is taken, entries that leave are handed back in a
+//! [`Departures`] list so that hooks and drops run after the lock is released, and the only
+//! user code called under the lock (`Eq` while probing, `Clone` of a hit) runs while the shard
+//! is consistent.
+
+use hashbrown::{Equivalent, HashTable};
+
+use crate::clock::Clock;
+use crate::hooks::{Departed, DeleteReason, Departures};
+use crate::list::{LinkField, Links, List};
+use crate::slab::{Slab, CHUNK};
+use crate::stats::ShardStats;
+use crate::wheel::{TimerNode, Wheel, POS_NONE};
+
+/// Expiry of an entry that never expires.
+pub(crate) const NEVER: u64 = u64::MAX;
+
+/// Bytes charged per entry for its hash-table slot and its share of the slab's chunk index.
+/// The table stores a 4-byte index and a 1-byte control tag per bucket; buckets are at least
+/// 7/16 full after growth, and the table is shrunk when it falls below about a third, so a live
+/// entry costs at most ~11.5 bytes there, plus under 1.5 bytes of chunk index.
+const TABLE_SLOT_BYTES: usize = 16;
+
+pub(crate) struct Node<K, V> {
+    pub(crate) key: K,
+    pub(crate) value: V,
+    hash: u64,
+    /// Clock nanoseconds at which the entry expires, or [`NEVER`].
+    expires: u64,
+    /// Bytes accounted for this entry, remembered so that removal subtracts exactly what
+    /// insertion added even if the value's deep size changed meanwhile.
+    charge: usize,
+    order: Links,
+    timer: Links,
+    wheel_pos: u16,
+}
+
+impl<K, V> TimerNode for Node<K, V> {
+    fn expires(&self) -> u64 {
+        self.expires
+    }
+    fn timer_links(&self) -> &Links {
+        &self.timer
+    }
+    fn timer_links_mut(&mut self) -> &mut Links {
+        &mut self.timer
+    }
+    fn wheel_pos(&self) -> u16 {
+        self.wheel_pos
+    }
+    fn set_wheel_pos(&mut self, pos: u16) {
+        self.wheel_pos = pos;
+    }
+}
+
+/// Selects the eviction-order links of a node.
+#[derive(Debug)]
+pub(crate) struct OrderLinks;
+
+impl<K, V> LinkField<Node<K, V>> for OrderLinks {
+    fn links(node: &Node<K, V>) -> &Links {
+        &node.order
+    }
+    fn links_mut(node: &mut Node<K, V>) -> &mut Links {
+        &mut node.order
+    }
+}
+
+/// Accounted bytes of one entry beyond the deep sizes of its key and value: the rest of its
+/// node and its hash-table slot.
+pub(crate) fn entry_overhead<K, V>() -> usize {
+    std::mem::size_of::<Node<K, V>>() - std::mem::size_of::<K>() - std::mem::size_of::<V>()
+        + TABLE_SLOT_BYTES
+}
+
+/// Worst-case node storage a shard holds beyond its live entries (see [`Slab`]), counted in the
+/// store's fixed overhead.
+pub(crate) fn slab_slack<K, V>() -> usize {
+    2 * CHUNK * std::mem::size_of::<Node<K, V>>()
+}
+
+/// What a shard may hold: the store's bounds minus what the other shards hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Room {
+    pub(crate) items: usize,
+    pub(crate) bytes: usize,
+}
+
+pub(crate) struct Shard<K, V> {
+    /// Slab indices, found by the hash stored in each node.
+    table: HashTable<u32>,
+    slab: Slab<Node<K, V>>,
+    /// Eviction order: front is the least recently used.
+    order: List<OrderLinks>,
+    wheel: Wheel,
+    /// Sum of the charges of the entries in `table`.
+    bytes: usize,
+    pub(crate) stats: ShardStats,
+}
+
+impl<K, V> Shard<K, V> {
+    pub(crate) fn new() -> Self {
+        Shard {
+            table: HashTable::new(),
+            slab: Slab::new(),
+            order: List::new(),
+            wheel: Wheel::new(),
+            bytes: 0,
+            stats: ShardStats::default(),
+        }
+    }
+
+    /// Entries in the shard, including expired ones not yet reclaimed: call
+    /// [`expire_due`](Self::expire_due) first for the live count.
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Accounted bytes of the entries (see [`len`](Self::len) about expired ones).
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn find<Q>(&self, hash: u64, key: &Q) -> Option<u32>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        let slab = &self.slab;
+        self.table
+            .find(hash, |&i| key.equivalent(&slab.get(i).key))
+            .copied()
+    }
+
+    /// Reclaims every entry whose TTL has run out. Costs nothing when no entry has a TTL and
+    /// little when nothing is due.
+    #[inline]
+    pub(crate) fn expire_due(&mut self, clock: &Clock, out: &mut Departures<K, V>) {
+        if self.wheel.is_empty() {
+            return;
+        }
+        self.wheel.advance(&mut self.slab, clock.now_nanos());
+        while let Some(index) = self.wheel.pop_expired(&mut self.slab) {
+            let node = self.remove_index(index);
+            self.stats.expirations += 1;
+            out.push(Departed {
+                key: node.key,
+                value: node.value,
+                reason: DeleteReason::Expired,
+            });
+        }
+    }
+
+    /// Looks a key up, counting a hit or a miss, and marks a hit most recently used.
+    #[inline]
+    pub(crate) fn get<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        clock: &Clock,
+        out: &mut Departures<K, V>,
+    ) -> Option<&V>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        self.expire_due(clock, out);
+        match self.find(hash, key) {
+            Some(index) => {
+                self.stats.hits += 1;
+                self.order.move_to_back(&mut self.slab, index);
+                Some(&self.slab.get(index).value)
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Whether a live entry exists; counts nothing and changes no order.
+    pub(crate) fn contains<Q>(&self, hash: u64, key: &Q, clock: &Clock) -> bool
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        self.find(hash, key)
+            .is_some_and(|i| !is_expired_at(self.slab.get(i).expires, clock))
+    }
+
+    /// The expiry of a live entry (`Some(NEVER)` if it never expires).
+    pub(crate) fn expiry_of<Q>(&self, hash: u64, key: &Q, clock: &Clock) -> Option<u64>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        let node = self.slab.get(self.find(hash, key)?);
+        (!is_expired_at(node.expires, clock)).then_some(node.expires)
+    }
+
+    /// Whether an entry still in the shard has expired (`None` when absent or reclaimed).
+    pub(crate) fn is_expired<Q>(&self, hash: u64, key: &Q, clock: &Clock) -> Option<bool>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        let node = self.slab.get(self.find(hash, key)?);
+        Some(is_expired_at(node.expires, clock))
+    }
+
+    /// Inserts or replaces, evicting least recently used entries of this shard until the entry
+    /// fits in `room` (other shards are the caller's business). Returns the key and old value of
+    /// a replaced live entry.
+    ///
+    /// The caller has checked that the entry alone fits in the store's byte bound.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn insert(
+        &mut self,
+        hash: u64,
+        key: K,
+        value: V,
+        charge: usize,
+        expires: u64,
+        room: Room,
+        clock: &Clock,
+        out: &mut Departures<K, V>,
+    ) -> Option<(K, V)>
+    where
+        K: Eq,
+    {
+        self.expire_due(clock, out);
+        if let Some(index) = self.find(hash, &key) {
+            return Some(self.replace(index, key, value, charge, expires, room, out));
+        }
+        let node = Node {
+            key,
+            value,
+            hash,
+            expires,
+            charge,
+            order: Links::UNLINKED,
+            timer: Links::UNLINKED,
+            wheel_pos: POS_NONE,
+        };
+        let index = match self.evict_for(charge, room, out) {
+            Some(free) => {
+                let old = self.slab.replace(free, node);
+                out.push(Departed {
+                    key: old.key,
+                    value: old.value,
+                    reason: DeleteReason::Evicted,
+                });
+                free
+            }
+            None => self.slab.push(node),
+        };
+        self.link(index);
+        None
+    }
+
+    fn replace(
+        &mut self,
+        index: u32,
+        key: K,
+        value: V,
+        charge: usize,
+        expires: u64,
+        room: Room,
+        out: &mut Departures<K, V>,
+    ) -> (K, V) {
+        self.wheel.remove(&mut self.slab, index);
+        let node = self.slab.get_mut(index);
+        let old = std::mem::replace(&mut node.value, value);
+        self.bytes = self.bytes - node.charge + charge;
+        node.charge = charge;
+        node.expires = expires;
+        if expires != NEVER {
+            self.wheel.insert(&mut self.slab, index);
+        }
+        self.order.move_to_back(&mut self.slab, index);
+        // A larger value may push the shard over its bound: evict others, never this entry
+        // (it is most recently used, and alone it fits).
+        while self.over(room, 0, 0) && self.order.front() != Some(index) {
+            self.evict_front(out);
+        }
+        (key, old)
+    }
+
+    /// Evicts until one more entry of `charge` bytes fits. The slot of the last victim is left
+    /// detached (out of table, order and wheel) and returned for the new node to reuse, which
+    /// saves moving a node in the common one-in-one-out case.
+    fn evict_for(&mut self, charge: usize, room: Room, out: &mut Departures<K, V>) -> Option<u32> {
+        while self.over(room, 1, charge) {
+            let victim = self.order.front()?;
+            self.detach(victim);
+            self.stats.evictions += 1;
+            if !self.over(room, 1, charge) {
+                return Some(victim);
+            }
+            let node = self.take_detached(victim);
+            out.push(Departed {
+                key: node.key,
+                value: node.value,
+                reason: DeleteReason::Evicted,
+            });
+        }
+        None
+    }
+
+    /// Evicts the least recently used entry, if any.
+    pub(crate) fn evict_front(&mut self, out: &mut Departures<K, V>) -> bool {
+        let Some(victim) = self.order.front() else {
+            return false;
+        };
+        let node = self.remove_index(victim);
+        self.stats.evictions += 1;
+        out.push(Departed {
+            key: node.key,
+            value: node.value,
+            reason: DeleteReason::Evicted,
+        });
+        true
+    }
+
+    fn over(&self, room: Room, extra_items: usize, extra_bytes: usize) -> bool {
+        self.table.len() + extra_items > room.items
+            || self.bytes.saturating_add(extra_bytes) > room.bytes
+    }
+
+    /// Puts the node at `index` (already in the slab) into table, order and wheel.
+    fn link(&mut self, index: u32) {
+        let node = self.slab.get(index);
+        let (hash, charge, expires) = (node.hash, node.charge, node.expires);
+        let slab = &self.slab;
+        self.table
+            .insert_unique(hash, index, |&i| slab.get(i).hash);
+        self.order.push_back(&mut self.slab, index);
+        if expires != NEVER {
+            self.wheel.insert(&mut self.slab, index);
+        }
+        self.bytes += charge;
+    }
+
+    /// Takes a node out of table, order and wheel; it stays in the slab.
+    fn detach(&mut self, index: u32) {
+        let node = self.slab.get(index);
+        let (hash, charge) = (node.hash, node.charge);
+        match self.table.find_entry(hash, |&i| i == index) {
+            Ok(entry) => {
+                entry.remove();
+            }
+            Err(_) => unreachable!("every linked node is in the table"),
+        }
+        self.order.unlink(&mut self.slab, index);
+        self.wheel.remove(&mut self.slab, index);
+        self.bytes -= charge;
+    }
+
+    /// Removes a detached node from the slab, re-pointing whatever referred to the node that
+    /// moves into its place.
+    fn take_detached(&mut self, index: u32) -> Node<K, V> {
+        let (node, moved_from) = self.slab.swap_remove(index);
+        if let Some(from) = moved_from {
+            let hash = self.slab.get(index).hash;
+            match self.table.find_mut(hash, |&i| i == from) {
+                Some(slot) => *slot = index,
+                None => unreachable!("every linked node is in the table"),
+            }
+            self.order.relocate(&mut self.slab, from, index);
+            self.wheel.relocate(&mut self.slab, from, index);
+        }
+        self.shrink_table_if_sparse();
+        node
+    }
+
+    fn remove_index(&mut self, index: u32) -> Node<K, V> {
+        self.detach(index);
+        self.take_detached(index)
+    }
+
+    /// Keeps the table's memory within what [`TABLE_SLOT_BYTES`] charges per entry. Shrinking
+    /// rehashes the live entries, which is paid for by the removals that made it sparse.
+    fn shrink_table_if_sparse(&mut self) {
+        let len = self.table.len();
+        if self.table.capacity() > 3 * len + 64 {
+            let slab = &self.slab;
+            self.table.shrink_to(len, |&i| slab.get(i).hash);
+        }
+    }
+
+    /// Removes a live entry and returns it; an expired one goes to `out` instead.
+    pub(crate) fn remove<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        clock: &Clock,
+        out: &mut Departures<K, V>,
+    ) -> Option<(K, V)>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        self.expire_due(clock, out);
+        let index = self.find(hash, key)?;
+        let node = self.remove_index(index);
+        Some((node.key, node.value))
+    }
+
+    /// Gives a live entry a new expiry; `false` if absent or expired.
+    pub(crate) fn set_expiry<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        expires: u64,
+        clock: &Clock,
+        out: &mut Departures<K, V>,
+    ) -> bool
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        self.expire_due(clock, out);
+        let Some(index) = self.find(hash, key) else {
+            return false;
+        };
+        self.wheel.remove(&mut self.slab, index);
+        self.slab.get_mut(index).expires = expires;
+        if expires != NEVER {
+            self.wheel.insert(&mut self.slab, index);
+        }
+        // An expiry in the past takes effect at once.
+        self.expire_due(clock, out);
+        true
+    }
+
+    /// Reclaims expired entries, then evicts least recently used ones until the shard fits.
+    pub(crate) fn trim(&mut self, room: Room, clock: &Clock, out: &mut Departures<K, V>) {
+        self.expire_due(clock, out);
+        while self.over(room, 0, 0) && self.evict_front(out) {}
+    }
+
+    /// Removes every entry; expired ones are reported as such.
+    pub(crate) fn purge(&mut self, clock: &Clock, out: &mut Departures<K, V>) {
+        self.expire_due(clock, out);
+        self.table.clear();
+        self.table.shrink_to(0, |_| 0);
+        self.order.clear();
+        self.wheel.clear();
+        self.bytes = 0;
+        for chunk in self.slab.take_all() {
+            out.extend(chunk.into_iter().map(|node| Departed {
+                key: node.key,
+                value: node.value,
+                reason: DeleteReason::Removed,
+            }));
+        }
+    }
+
+    /// Visits live entries, least recently used first.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&K, &V)) {
+        for index in self.order.iter(&self.slab) {
+            let node = self.slab.get(index);
+            f(&node.key, &node.value);
+        }
+    }
+
+    /// Bytes of memory the shard's structures hold now (nodes and table), for tests that
+    /// compare accounting with reality.
+    #[cfg(test)]
+    pub(crate) fn structure_bytes(&self) -> usize {
+        self.slab.allocated_bytes() + self.table.allocation_size()
+    }
+}
+
+fn is_expired_at(expires: u64, clock: &Clock) -> bool {
+    expires != NEVER && expires <= clock.now_nanos()
+}

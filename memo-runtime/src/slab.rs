@@ -1,0 +1,151 @@
+//! Dense node storage in fixed-size chunks.
+//!
+//! Nodes live at indices `0..len` with no holes: removing a node moves the last one into its
+//! place (the caller re-links the moved node). Storage grows and shrinks one chunk at a time, so
+//! unused capacity never exceeds two chunks. A `Vec` that doubles would leave up to half of its
+//! memory unused and unaccounted, and would never give memory back after a purge.
+
+use std::mem;
+
+/// Index of no node.
+pub(crate) const NIL: u32 = u32::MAX;
+
+const CHUNK_SHIFT: u32 = 5;
+/// Nodes per chunk.
+pub(crate) const CHUNK: usize = 1 << CHUNK_SHIFT;
+const CHUNK_MASK: usize = CHUNK - 1;
+
+#[derive(Debug)]
+pub(crate) struct Slab<T> {
+    /// Every chunk but the last two is full; the last may be empty (one spare chunk is kept so
+    /// that insert/remove at a chunk boundary does not allocate and free on every call).
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Slab<T> {
+    pub(crate) const fn new() -> Self {
+        Slab {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, index: u32) -> &T {
+        let i = index as usize;
+        &self.chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK]
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, index: u32) -> &mut T {
+        let i = index as usize;
+        &mut self.chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK]
+    }
+
+    /// Appends a node and returns its index.
+    ///
+    /// # Panics
+    ///
+    /// When the slab already holds `u32::MAX - 1` nodes.
+    pub(crate) fn push(&mut self, value: T) -> u32 {
+        let index = u32::try_from(self.len)
+            .ok()
+            .filter(|&i| i != NIL)
+            .expect("a shard holds at most u32::MAX - 1 entries");
+        let chunk = self.len >> CHUNK_SHIFT;
+        if chunk == self.chunks.len() {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks[chunk].push(value);
+        self.len += 1;
+        index
+    }
+
+    /// Replaces the node at `index`, returning the old one. Links are the caller's business.
+    pub(crate) fn replace(&mut self, index: u32, value: T) -> T {
+        mem::replace(self.get_mut(index), value)
+    }
+
+    /// Removes the node at `index` and moves the last node into its place.
+    ///
+    /// Returns the removed node and, if a node moved, its former index (it now lives at `index`).
+    pub(crate) fn swap_remove(&mut self, index: u32) -> (T, Option<u32>) {
+        let last = self.len - 1;
+        let last_chunk = last >> CHUNK_SHIFT;
+        let moved = self.chunks[last_chunk]
+            .pop()
+            .expect("the last chunk holds the last node");
+        self.len -= 1;
+        // Keep at most one empty spare chunk after the last used one.
+        if self.chunks.len() > last_chunk + 2 {
+            self.chunks.truncate(last_chunk + 2);
+            if self.chunks.capacity() > 4 * self.chunks.len() + 4 {
+                self.chunks.shrink_to(2 * self.chunks.len());
+            }
+        }
+        if index as usize == last {
+            (moved, None)
+        } else {
+            // `last` < u32::MAX because `push` never hands out NIL.
+            (mem::replace(self.get_mut(index), moved), Some(last as u32))
+        }
+    }
+
+    /// Removes every node, keeping no storage.
+    pub(crate) fn take_all(&mut self) -> Vec<Vec<T>> {
+        self.len = 0;
+        mem::take(&mut self.chunks)
+    }
+
+    /// Bytes of node storage allocated now.
+    #[cfg(test)]
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        self.chunks.len() * CHUNK * mem::size_of::<T>()
+            + self.chunks.capacity() * mem::size_of::<Vec<T>>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_get_and_swap_remove_keep_nodes_dense() {
+        let mut slab = Slab::new();
+        for i in 0..100u32 {
+            assert_eq!(slab.push(i * 10), i);
+        }
+        assert_eq!(*slab.get(42), 420);
+        let (removed, moved) = slab.swap_remove(42);
+        assert_eq!(removed, 420);
+        assert_eq!(moved, Some(99));
+        assert_eq!(*slab.get(42), 990);
+        let (removed, moved) = slab.swap_remove(98);
+        assert_eq!((removed, moved), (980, None));
+        assert_eq!(slab.len(), 98);
+        assert_eq!(slab.replace(0, 7), 0);
+        assert_eq!(*slab.get(0), 7);
+    }
+
+    #[test]
+    fn storage_shrinks_as_nodes_leave() {
+        let mut slab = Slab::new();
+        for i in 0..(CHUNK * 10) as u64 {
+            slab.push([i; 8]);
+        }
+        let full = slab.allocated_bytes();
+        while slab.len() > 1 {
+            slab.swap_remove(0);
+        }
+        assert!(slab.chunks.len() <= 2, "{} chunks left", slab.chunks.len());
+        assert!(slab.allocated_bytes() < full / 4);
+        assert_eq!(slab.take_all().len(), 2);
+        assert_eq!(slab.len(), 0);
+    }
+}
