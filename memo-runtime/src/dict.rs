@@ -3,12 +3,14 @@
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use hashbrown::Equivalent;
 
 use crate::builder::{Builder, Weigher};
 use crate::clock::{duration_nanos, Clock};
+use crate::dedupe::InFlight;
 use crate::error::CacheError;
 use crate::hash::DefaultHashBuilder;
 use crate::hooks::{dispose, notify, DeleteReason, Departures, Hook};
@@ -66,6 +68,11 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     hook_panics: AtomicU64,
     evict_cursor: AtomicUsize,
     name: String,
+    /// Computations in flight for [`get_or_insert_with`](Self::get_or_insert_with) and
+    /// friends; created on first use.
+    pub(crate) in_flight: OnceLock<Box<InFlight<K, V>>>,
+    /// How long a waiter waits for a leader that shows no progress before taking over.
+    pub(crate) dedupe_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +91,7 @@ pub(crate) struct Settings<K, V, S> {
     pub(crate) hasher: S,
     pub(crate) weigher: Weigher<K, V>,
     pub(crate) shards: usize,
+    pub(crate) dedupe_timeout: Option<Duration>,
 }
 
 impl<K: Hash + Eq, V> FaasCacheDict<K, V> {
@@ -124,10 +132,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         let shards: Box<[_]> = (0..settings.shards)
             .map(|_| CachePadded(Mutex::new(Shard::new())))
             .collect();
-        let fixed_bytes = std::mem::size_of::<Self>()
-            + settings.name.len()
-            + shards.len()
-                * (std::mem::size_of::<CachePadded<Mutex<Shard<K, V>>>>() + slab_slack::<K, V>());
+        let fixed_bytes = fixed_overhead_of::<K, V, S>(shards.len(), settings.name.len());
         FaasCacheDict {
             shards,
             usage: CachePadded::default(),
@@ -143,6 +148,8 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             hook_panics: AtomicU64::new(0),
             evict_cursor: AtomicUsize::new(0),
             name: settings.name,
+            in_flight: OnceLock::new(),
+            dedupe_timeout: settings.dedupe_timeout,
         }
     }
 
@@ -465,7 +472,7 @@ where
     S: BuildHasher,
 {
     #[inline]
-    fn locate<Q: ?Sized + Hash>(&self, key: &Q) -> (u64, usize) {
+    pub(crate) fn locate<Q: ?Sized + Hash>(&self, key: &Q) -> (u64, usize) {
         let hash = self.hasher.hash_one(key);
         // hashbrown picks buckets with the low bits and tags with the top seven: take the
         // shard from bits in between so that neither loses entropy.
@@ -557,12 +564,33 @@ where
         V: Clone,
     {
         let (hash, index) = self.locate(key);
+        self.get_located(hash, index, key)
+    }
+
+    #[inline]
+    pub(crate) fn get_located<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
         let mut out = Departures::new();
         let value = self.with_shard(index, |shard| {
             shard.get(hash, key, &self.clock, &mut out).cloned()
         });
         self.finish(out);
         value
+    }
+
+    /// The live value of a key without counting a lookup or changing the order.
+    pub(crate) fn peek_located<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        self.shards[index]
+            .lock()
+            .peek(hash, key, &self.clock)
+            .cloned()
     }
 
     /// Whether a live entry exists for `key`; does not count as a lookup or change the order.
@@ -655,6 +683,16 @@ where
         let (hash, index) = self.locate(key);
         self.shards[index].lock().is_expired(hash, key, &self.clock)
     }
+}
+
+/// The fixed overhead of a store with these types, shard count and name length: the store
+/// itself, its shards with their worst-case spare node storage, and its registry of
+/// computations in flight (allocated on first use).
+pub(crate) const fn fixed_overhead_of<K, V, S>(shards: usize, name_len: usize) -> usize {
+    std::mem::size_of::<FaasCacheDict<K, V, S>>()
+        + std::mem::size_of::<InFlight<K, V>>()
+        + name_len
+        + shards * (std::mem::size_of::<CachePadded<Mutex<Shard<K, V>>>>() + slab_slack::<K, V>())
 }
 
 fn bound(atomic: &AtomicU64) -> Option<u64> {

@@ -8,12 +8,15 @@ extern crate self as memo_runtime;
 
 mod builder;
 mod clock;
+mod dedupe;
 mod deep_size;
 mod dict;
 mod error;
 mod hash;
 mod hooks;
+mod key_ref;
 mod list;
+mod memoize;
 mod shard;
 mod size;
 mod size_parse;
@@ -22,7 +25,7 @@ mod stats;
 mod sync;
 mod wheel;
 
-pub use builder::Builder;
+pub use builder::{Builder, DEFAULT_DEDUPE_TIMEOUT};
 pub use clock::{Clock, MockClock};
 pub use deep_size::DeepSize;
 pub use dict::FaasCacheDict;
@@ -30,6 +33,11 @@ pub use error::CacheError;
 pub use hash::DefaultHashBuilder;
 pub use hashbrown::Equivalent;
 pub use hooks::DeleteReason;
+pub use key_ref::KeyRef;
 pub use memo_macros::DeepSize;
 pub use size::{ByteSize, IntoByteSize};
 pub use stats::CacheInfo;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;

@@ -79,7 +79,7 @@ pub(crate) fn entry_overhead<K, V>() -> usize {
 
 /// Worst-case node storage a shard holds beyond its live entries (see [`Slab`]), counted in the
 /// store's fixed overhead.
-pub(crate) fn slab_slack<K, V>() -> usize {
+pub(crate) const fn slab_slack<K, V>() -> usize {
     2 * CHUNK * std::mem::size_of::<Node<K, V>>()
 }
 
@@ -178,6 +178,15 @@ impl<K, V> Shard<K, V> {
                 None
             }
         }
+    }
+
+    /// The live value of `key`; counts nothing and changes no order.
+    pub(crate) fn peek<Q>(&self, hash: u64, key: &Q, clock: &Clock) -> Option<&V>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        let node = self.slab.get(self.find(hash, key)?);
+        (!is_expired_at(node.expires, clock)).then_some(&node.value)
     }
 
     /// Whether a live entry exists; counts nothing and changes no order.

@@ -1,0 +1,95 @@
+//! Items used only by code that `#[faas_cached]` generates. Not a public API: names and
+//! signatures change without notice.
+
+use std::any::Any;
+use std::sync::{OnceLock, RwLock};
+
+pub use std::sync::LazyLock;
+
+pub use crate::memoize::Shape;
+
+/// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold even the
+/// fixed overhead of a one-shard store named with `name_len` bytes.
+pub const fn assert_max_size_fits<K, V>(max_size: u64, name_len: usize) {
+    let fixed = crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, name_len);
+    assert!(
+        max_size > fixed as u64,
+        "`max_size` is smaller than the cache's fixed overhead for these key and value types \
+         (FaasCacheDict::fixed_overhead); raise it"
+    );
+}
+
+type AnyRef = &'static (dyn Any + Send + Sync);
+
+/// A `static` that holds a store whose type mentions `Self` or a type parameter of an `impl`
+/// block: a static item cannot name those, so the store is kept as `dyn Any` and found by its
+/// type (one instance per concrete type, which also serves generic `impl` blocks).
+#[derive(Debug)]
+pub struct ErasedStatic {
+    first: OnceLock<AnyRef>,
+    others: RwLock<Vec<AnyRef>>,
+}
+
+impl ErasedStatic {
+    /// An empty slot, for a `static` initializer.
+    pub const fn new() -> Self {
+        ErasedStatic {
+            first: OnceLock::new(),
+            others: RwLock::new(Vec::new()),
+        }
+    }
+
+    /// The instance of `T`, created by `init` on first use and never dropped.
+    #[inline]
+    pub fn get_or_init<T: Any + Send + Sync>(&'static self, init: impl FnOnce() -> T) -> &'static T {
+        let mut init = Some(init);
+        let first = self.first.get_or_init(|| {
+            let make = init.take().expect("OnceLock runs this closure at most once");
+            Box::leak(Box::new(make()))
+        });
+        if let Some(value) = first.downcast_ref::<T>() {
+            return value;
+        }
+        match init {
+            Some(make) => self.other(make),
+            None => unreachable!("the closure above stored a T"),
+        }
+    }
+
+    #[cold]
+    fn other<T: Any + Send + Sync>(&'static self, init: impl FnOnce() -> T) -> &'static T {
+        let find = |list: &[AnyRef]| list.iter().find_map(|any| any.downcast_ref::<T>());
+        if let Some(found) = find(&self.others.read().unwrap_or_else(|e| e.into_inner())) {
+            return found;
+        }
+        let mut others = self.others.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = find(&others) {
+            return found;
+        }
+        let value: &'static T = Box::leak(Box::new(init()));
+        others.push(value);
+        value
+    }
+}
+
+impl Default for ErasedStatic {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_instance_per_type() {
+        static SLOT: ErasedStatic = ErasedStatic::new();
+        let a: &u32 = SLOT.get_or_init(|| 1u32);
+        let b: &String = SLOT.get_or_init(|| "s".to_owned());
+        let a2: &u32 = SLOT.get_or_init(|| 2u32);
+        let b2: &String = SLOT.get_or_init(|| "t".to_owned());
+        assert_eq!((*a, b.as_str()), (1, "s"));
+        assert!(std::ptr::eq(a, a2) && std::ptr::eq(b, b2));
+    }
+}
