@@ -34,7 +34,7 @@ pub use hash::DefaultHashBuilder;
 pub use hashbrown::Equivalent;
 pub use hooks::DeleteReason;
 pub use key_ref::KeyRef;
-pub use memo_macros::DeepSize;
+pub use memo_macros::{faas_cached, DeepSize};
 pub use size::{ByteSize, IntoByteSize};
 pub use stats::CacheInfo;
 

@@ -151,9 +151,17 @@ where
     #[doc(hidden)]
     pub fn compute<R>(&self, key: K, init: impl FnOnce() -> R, shape: Shape<R, V>) -> R {
         let (hash, index) = self.locate(&key);
-        if let Some(value) = self.get_located(hash, index, &key) {
-            return (shape.wrap)(value);
+        match self.get_located(hash, index, &key) {
+            Some(value) => (shape.wrap)(value),
+            None => self.compute_missed(key, init, shape),
         }
+    }
+
+    /// The miss path of [`compute`](Self::compute), for a caller that has just looked the key
+    /// up (by a borrowed form) and counted the miss.
+    #[doc(hidden)]
+    pub fn compute_missed<R>(&self, key: K, init: impl FnOnce() -> R, shape: Shape<R, V>) -> R {
+        let (hash, index) = self.locate(&key);
         loop {
             match self.in_flight().join(hash, &key) {
                 Joined::Lead(lead) => {
@@ -187,9 +195,21 @@ where
         shape: Shape<R, V>,
     ) -> R {
         let (hash, index) = self.locate(&key);
-        if let Some(value) = self.get_located(hash, index, &key) {
-            return (shape.wrap)(value);
+        match self.get_located(hash, index, &key) {
+            Some(value) => (shape.wrap)(value),
+            None => self.compute_missed_async(key, init, shape).await,
         }
+    }
+
+    /// The miss path of [`compute_async`](Self::compute_async).
+    #[doc(hidden)]
+    pub async fn compute_missed_async<R>(
+        &self,
+        key: K,
+        init: impl Future<Output = R>,
+        shape: Shape<R, V>,
+    ) -> R {
+        let (hash, index) = self.locate(&key);
         loop {
             match self.in_flight().join(hash, &key) {
                 Joined::Lead(lead) => {
@@ -214,13 +234,14 @@ where
         }
     }
 
-    /// Compute on a miss without stampede protection: every caller that misses computes.
+    /// After a miss, computes without stampede protection: every caller that misses computes.
     #[doc(hidden)]
-    pub fn compute_undeduped<R>(&self, key: K, init: impl FnOnce() -> R, shape: Shape<R, V>) -> R {
-        let (hash, index) = self.locate(&key);
-        if let Some(value) = self.get_located(hash, index, &key) {
-            return (shape.wrap)(value);
-        }
+    pub fn compute_undeduped_missed<R>(
+        &self,
+        key: K,
+        init: impl FnOnce() -> R,
+        shape: Shape<R, V>,
+    ) -> R {
         let result = init();
         if let Some(value) = (shape.value)(&result) {
             self.keep(key, value.clone());
@@ -228,18 +249,14 @@ where
         result
     }
 
-    /// Async [`compute_undeduped`](Self::compute_undeduped).
+    /// Async [`compute_undeduped_missed`](Self::compute_undeduped_missed).
     #[doc(hidden)]
-    pub async fn compute_undeduped_async<R>(
+    pub async fn compute_undeduped_missed_async<R>(
         &self,
         key: K,
         init: impl Future<Output = R>,
         shape: Shape<R, V>,
     ) -> R {
-        let (hash, index) = self.locate(&key);
-        if let Some(value) = self.get_located(hash, index, &key) {
-            return (shape.wrap)(value);
-        }
         let result = init.await;
         if let Some(value) = (shape.value)(&result) {
             self.keep(key, value.clone());

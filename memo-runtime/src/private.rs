@@ -21,6 +21,37 @@ pub const fn assert_max_size_fits<K, V>(max_size: u64, name_len: usize) {
 
 type AnyRef = &'static (dyn Any + Send + Sync);
 
+/// What a part of a memoized function's key must be. Asserted per argument, on its own token,
+/// so that a missing bound reads as one line about that argument.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a cache key",
+    label = "this argument is part of the key",
+    note = "a key part must be `Hash + Eq + Clone + Send + Sync + 'static`",
+    note = "leave the argument out of the key with `#[exclude]`, or give the key with \
+            `key = ..., key_type = ...`"
+)]
+pub trait CacheKey: std::hash::Hash + Eq + Clone + Send + Sync + 'static {}
+impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CacheKey for T {}
+
+/// What a memoized function's cached value must be.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be cached",
+    label = "this value is cached",
+    note = "a cached value must be `Clone + Send + 'static`: a hit returns a clone \\
+            (wrap it in `Arc` if cloning is costly or impossible)"
+)]
+pub trait CacheValue: Clone + Send + 'static {}
+impl<T: Clone + Send + 'static> CacheValue for T {}
+
+/// Asserts [`CacheKey`] where the generated code calls it.
+pub const fn assert_cache_key<T: ?Sized + CacheKey>() {}
+
+/// Asserts [`CacheValue`] where the generated code calls it.
+pub const fn assert_cache_value<T: CacheValue>() {}
+
+/// Asserts [`DeepSize`](crate::DeepSize), which `max_size` needs.
+pub const fn assert_deep_size<T: ?Sized + crate::DeepSize>() {}
+
 /// A `static` that holds a store whose type mentions `Self` or a type parameter of an `impl`
 /// block: a static item cannot name those, so the store is kept as `dyn Any` and found by its
 /// type (one instance per concrete type, which also serves generic `impl` blocks).

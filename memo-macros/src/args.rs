@@ -1,0 +1,352 @@
+//! Parsing the options of `#[faas_cached(...)]`, each kept with the tokens it came from so that
+//! errors and assertions point at them.
+
+use proc_macro2::TokenStream;
+use syn::meta::ParseNestedMeta;
+use syn::parse::Parser;
+use syn::{Expr, ExprLit, ExprUnary, Lit, LitBool, LitStr, Token, Type, UnOp};
+
+use crate::ctxt::Ctxt;
+use crate::size_parse::parse_byte_size;
+use crate::symbol;
+
+/// A validated option value and the tokens that gave it.
+pub(crate) struct Spanned<T> {
+    pub(crate) value: T,
+    pub(crate) tokens: TokenStream,
+}
+
+#[derive(Default)]
+pub(crate) struct Options {
+    /// Default time to live, in nanoseconds.
+    pub(crate) ttl: Option<Spanned<u64>>,
+    pub(crate) max_size: Option<Spanned<u64>>,
+    pub(crate) max_items: Option<Spanned<u64>>,
+    pub(crate) on_delete: Option<Expr>,
+    pub(crate) key: Option<Expr>,
+    pub(crate) key_type: Option<Type>,
+    pub(crate) name: Option<LitStr>,
+    pub(crate) result: Option<LitBool>,
+    pub(crate) option: Option<LitBool>,
+    pub(crate) dedupe: Option<LitBool>,
+    /// In nanoseconds.
+    pub(crate) dedupe_timeout: Option<Spanned<u64>>,
+    pub(crate) in_impl: bool,
+    /// Names seen, to report duplicates.
+    seen: Vec<String>,
+}
+
+/// Parses the attribute's arguments. Semantic errors are recorded in `ctxt` (so that all are
+/// reported at once); only malformed syntax stops parsing.
+pub(crate) fn parse(ctxt: &Ctxt, args: TokenStream) -> Options {
+    let mut options = Options::default();
+    let parser = syn::meta::parser(|meta| options.parse_one(ctxt, meta));
+    if let Err(err) = parser.parse2(args) {
+        ctxt.syn_error(err);
+    }
+    options
+}
+
+impl Options {
+    fn parse_one(&mut self, ctxt: &Ctxt, meta: ParseNestedMeta<'_>) -> syn::Result<()> {
+        let Some(ident) = meta.path.get_ident() else {
+            let path = &meta.path;
+            ctxt.error_spanned_by(path, unknown_message(&quote::quote!(#path).to_string()));
+            return skip_value(&meta);
+        };
+        let name = ident.to_string();
+        if self.seen.contains(&name) {
+            ctxt.error_spanned_by(ident, format!("duplicate option `{name}`"));
+            return skip_value(&meta);
+        }
+        self.seen.push(name.clone());
+
+        match name.as_str() {
+            symbol::IN_IMPL => {
+                self.in_impl = if meta.input.peek(Token![=]) {
+                    bool_value(ctxt, &name, &meta.value()?.parse()?)
+                        .is_some_and(|b| b.value)
+                } else {
+                    true
+                };
+            }
+            symbol::TTL => self.ttl = seconds(ctxt, &name, &value(&meta)?),
+            symbol::DEDUPE_TIMEOUT => self.dedupe_timeout = seconds(ctxt, &name, &value(&meta)?),
+            symbol::MAX_SIZE => self.max_size = byte_size(ctxt, &value(&meta)?),
+            symbol::MAX_ITEMS => self.max_items = item_count(ctxt, &value(&meta)?),
+            symbol::ON_DELETE => {
+                let expr = value(&meta)?;
+                match unwrap_group(&expr) {
+                    Expr::Path(_) | Expr::Closure(_) => self.on_delete = Some(expr),
+                    _ => ctxt.error_spanned_by(
+                        &expr,
+                        "`on_delete` takes a path to a function `fn(&K, &V, DeleteReason)`, \
+                         or a closure",
+                    ),
+                }
+            }
+            symbol::KEY => self.key = Some(value(&meta)?),
+            symbol::KEY_TYPE => self.key_type = Some(meta.value()?.parse()?),
+            symbol::NAME => match unwrap_group(&value(&meta)?) {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => self.name = Some(s.clone()),
+                other => ctxt.error_spanned_by(other, "`name` takes a string literal"),
+            },
+            symbol::RESULT => self.result = bool_value(ctxt, &name, &value(&meta)?),
+            symbol::OPTION => self.option = bool_value(ctxt, &name, &value(&meta)?),
+            symbol::DEDUPE => self.dedupe = bool_value(ctxt, &name, &value(&meta)?),
+            _ => {
+                ctxt.error_spanned_by(ident, unknown_message(&name));
+                return skip_value(&meta);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn value(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {
+    meta.value()?.parse()
+}
+
+/// Consumes `= <expr>` after an option that is rejected, so parsing can go on.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(Token![=]) {
+        let _: Expr = meta.value()?.parse()?;
+    }
+    Ok(())
+}
+
+fn unknown_message(name: &str) -> String {
+    let accepted = symbol::ALL
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let nearest = symbol::ALL
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .min();
+    match nearest {
+        Some((distance, candidate)) if distance <= 2 || candidate.starts_with(name) => {
+            format!("unknown option `{name}`; did you mean `{candidate}`? accepted: {accepted}")
+        }
+        _ => format!("unknown option `{name}`; accepted: {accepted}"),
+    }
+}
+
+/// Levenshtein distance, for suggestions.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Looks through the invisible groups that `macro_rules!` wraps around `$e:expr`.
+pub(crate) fn unwrap_group(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::Group(group) => unwrap_group(&group.expr),
+        Expr::Paren(paren) => unwrap_group(&paren.expr),
+        other => other,
+    }
+}
+
+fn is_negative(expr: &Expr) -> bool {
+    matches!(expr, Expr::Unary(ExprUnary { op: UnOp::Neg(_), .. }))
+}
+
+/// `ttl = 60`, `ttl = 0.5`: seconds greater than zero, as nanoseconds.
+fn seconds(ctxt: &Ctxt, name: &str, expr: &Expr) -> Option<Spanned<u64>> {
+    let accepted = format!("like `{name} = 60` or `{name} = 0.5`");
+    let seconds = match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<u64>() {
+            Ok(n) => n as f64,
+            Err(err) => {
+                ctxt.error_spanned_by(int, format!("`{name}`: {err}"));
+                return None;
+            }
+        },
+        Expr::Lit(ExprLit {
+            lit: Lit::Float(float),
+            ..
+        }) => match float.base10_parse::<f64>() {
+            Ok(n) => n,
+            Err(err) => {
+                ctxt.error_spanned_by(float, format!("`{name}`: {err}"));
+                return None;
+            }
+        },
+        e if is_negative(e) => {
+            ctxt.error_spanned_by(
+                e,
+                format!("`{name}` must be greater than zero, found a negative number"),
+            );
+            return None;
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => {
+            ctxt.error_spanned_by(
+                s,
+                format!("`{name}` takes a number of seconds, {accepted}, not a string"),
+            );
+            return None;
+        }
+        other => {
+            ctxt.error_spanned_by(
+                other,
+                format!("`{name}` takes a literal number of seconds, {accepted}"),
+            );
+            return None;
+        }
+    };
+    let nanos = seconds * 1e9;
+    if nanos.is_nan() || nanos < 1.0 {
+        ctxt.error_spanned_by(
+            expr,
+            format!("`{name}` must be greater than zero (omit it for no limit)"),
+        );
+        return None;
+    }
+    if nanos >= u64::MAX as f64 {
+        ctxt.error_spanned_by(expr, format!("`{name}` is too large (at most 584 years)"));
+        return None;
+    }
+    Some(Spanned {
+        value: nanos as u64,
+        tokens: quote::quote!(#expr),
+    })
+}
+
+/// `max_size = "64M"` or an integer number of bytes.
+fn byte_size(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
+    let bytes = match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => match parse_byte_size(&s.value()) {
+            Ok(bytes) => bytes,
+            Err(reason) => {
+                ctxt.error_spanned_by(s, format!("invalid `max_size` {:?}: {reason}", s.value()));
+                return None;
+            }
+        },
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<u64>() {
+            Ok(0) => {
+                ctxt.error_spanned_by(
+                    int,
+                    "`max_size` must be greater than zero (omit it for no byte bound)",
+                );
+                return None;
+            }
+            Ok(bytes) => bytes,
+            Err(err) => {
+                ctxt.error_spanned_by(int, format!("`max_size`: {err}"));
+                return None;
+            }
+        },
+        e if is_negative(e) => {
+            ctxt.error_spanned_by(e, "`max_size` must be greater than zero, found a negative number");
+            return None;
+        }
+        other => {
+            ctxt.error_spanned_by(
+                other,
+                "`max_size` takes a size like \"64M\", \"512K\", \"1.5G\" (binary units, \
+                 K = 1024) or an integer number of bytes",
+            );
+            return None;
+        }
+    };
+    Some(Spanned {
+        value: bytes,
+        tokens: quote::quote!(#expr),
+    })
+}
+
+/// `max_items = 256`: an integer greater than zero.
+fn item_count(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
+    match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<u64>() {
+            Ok(0) => ctxt.error_spanned_by(
+                int,
+                "`max_items` must be at least 1 (omit it for no item bound)",
+            ),
+            Ok(n) if u32::try_from(n).is_err() => ctxt.error_spanned_by(
+                int,
+                "`max_items` must be below 2^32; a larger store is better bounded by `max_size`",
+            ),
+            Ok(n) => {
+                return Some(Spanned {
+                    value: n,
+                    tokens: quote::quote!(#expr),
+                })
+            }
+            Err(err) => ctxt.error_spanned_by(int, format!("`max_items`: {err}")),
+        },
+        e if is_negative(e) => {
+            ctxt.error_spanned_by(e, "`max_items` must be at least 1, found a negative number")
+        }
+        other => ctxt.error_spanned_by(other, "`max_items` takes an integer literal, like `max_items = 256`"),
+    }
+    None
+}
+
+fn bool_value(ctxt: &Ctxt, name: &str, expr: &Expr) -> Option<LitBool> {
+    match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Some(b.clone()),
+        other => {
+            ctxt.error_spanned_by(other, format!("`{name}` takes `true` or `false`"));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_pick_the_nearest_option() {
+        assert!(unknown_message("tll").contains("did you mean `ttl`?"));
+        assert!(unknown_message("max_item").contains("did you mean `max_items`?"));
+        assert!(!unknown_message("frobnicate").contains("did you mean"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn all_errors_are_collected() {
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(ttl = -1, max_size = "64Q", max_items = 3));
+        assert_eq!(options.max_items.map(|m| m.value), Some(3));
+        let err = ctxt.check().unwrap_err();
+        assert_eq!(err.into_iter().count(), 2);
+    }
+
+    #[test]
+    fn fractional_seconds_become_nanoseconds() {
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(ttl = 0.5, dedupe_timeout = 2));
+        assert!(ctxt.check().is_ok());
+        assert_eq!(options.ttl.map(|t| t.value), Some(500_000_000));
+        assert_eq!(options.dedupe_timeout.map(|t| t.value), Some(2_000_000_000));
+    }
+}

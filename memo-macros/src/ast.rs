@@ -1,0 +1,392 @@
+//! The function being memoized, as the expansion needs it: its receiver, the arguments that
+//! form the key and how the key owns them, and what of its return value is cached.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use syn::visit::Visit;
+use syn::{
+    FnArg, GenericArgument, GenericParam, Ident, ItemFn, Pat, PatIdent, PathArguments, ReturnType,
+    Stmt, Type, TypeReference,
+};
+
+use crate::args::Options;
+use crate::ctxt::Ctxt;
+use crate::symbol;
+
+pub(crate) struct Function {
+    /// The function with `#[exclude]` attributes removed and destructuring parameter patterns
+    /// replaced by plain bindings (the patterns move to the start of the body).
+    pub(crate) item: ItemFn,
+    pub(crate) is_async: bool,
+    pub(crate) receiver: Option<ReceiverArg>,
+    pub(crate) params: Vec<Param>,
+    pub(crate) output: Output,
+    /// Inside an `impl` block: helpers are associated functions, called as `Self::..`.
+    pub(crate) in_impl: bool,
+}
+
+pub(crate) struct ReceiverArg {
+    pub(crate) kind: ReceiverKind,
+    pub(crate) excluded: bool,
+    /// The `self` token, for spans.
+    pub(crate) token: TokenStream,
+    /// `&self`, `&mut self` or `self`, as written (without `mut` on a by-value receiver).
+    pub(crate) decl: TokenStream,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReceiverKind {
+    Ref,
+    RefMut,
+    Value,
+}
+
+pub(crate) struct Param {
+    /// The binding the generated code uses for the whole argument.
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+    pub(crate) excluded: bool,
+    pub(crate) key: KeyPart,
+}
+
+/// How an argument becomes part of the owned key.
+pub(crate) enum KeyPart {
+    /// `&T` (or `&mut T`): the key holds `<T as ToOwned>::Owned`.
+    Borrowed { target: Type, mutable: bool },
+    /// Any owned type: the key holds a clone.
+    Owned,
+}
+
+impl KeyPart {
+    /// The type the key holds for an argument of type `ty`.
+    pub(crate) fn owned_type(&self, ty: &Type) -> TokenStream {
+        match self {
+            KeyPart::Borrowed { target, .. } => {
+                quote!(<#target as ::std::borrow::ToOwned>::Owned)
+            }
+            KeyPart::Owned => quote!(#ty),
+        }
+    }
+}
+
+/// Which results are cached.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// Every value.
+    Plain,
+    /// `Ok` values of a `Result`; the store holds the `Ok` type.
+    Ok,
+    /// `Some` values of an `Option`; the store holds the inner type.
+    Some,
+}
+
+pub(crate) struct Output {
+    pub(crate) shape: Shape,
+    /// What the store holds.
+    pub(crate) value: Type,
+    /// What the function returns.
+    pub(crate) returns: Type,
+}
+
+impl Function {
+    pub(crate) fn from_syn(ctxt: &Ctxt, options: &Options, mut item: ItemFn) -> Function {
+        check_signature(ctxt, &item);
+        let mut receiver = None;
+        let mut params = Vec::new();
+        let mut unpack = Vec::<Stmt>::new();
+        for (i, input) in item.sig.inputs.iter_mut().enumerate() {
+            match input {
+                FnArg::Receiver(recv) => {
+                    let excluded = take_exclude(&mut recv.attrs);
+                    let kind = match (&recv.reference, recv.mutability) {
+                        (Some(_), None) => ReceiverKind::Ref,
+                        (Some(_), Some(_)) => ReceiverKind::RefMut,
+                        (None, _) => ReceiverKind::Value,
+                    };
+                    if recv.colon_token.is_some() && !excluded {
+                        ctxt.error_spanned_by(
+                            &recv.ty,
+                            "a typed receiver (`self: Arc<Self>`) cannot be part of the cache \
+                             key; use `&self`, or exclude it with `#[exclude]`",
+                        );
+                    }
+                    let token = recv.self_token.to_token_stream();
+                    let decl = match kind {
+                        ReceiverKind::Ref => quote!(&self),
+                        ReceiverKind::RefMut => quote!(&mut self),
+                        ReceiverKind::Value => quote!(self),
+                    };
+                    receiver = Some(ReceiverArg {
+                        kind,
+                        excluded,
+                        token,
+                        decl,
+                    });
+                }
+                FnArg::Typed(arg) => {
+                    let excluded = take_exclude(&mut arg.attrs);
+                    let ident = match &*arg.pat {
+                        Pat::Ident(PatIdent {
+                            ident,
+                            by_ref: None,
+                            subpat: None,
+                            ..
+                        }) => ident.clone(),
+                        pattern => {
+                            // `(a, b): (u64, u64)`: bind the whole argument, destructure in
+                            // the body.
+                            let ident = format_ident!("__memo_arg{}", i);
+                            unpack.push(syn::parse_quote!(let #pattern = #ident;));
+                            arg.pat = Box::new(syn::parse_quote!(#ident));
+                            ident
+                        }
+                    };
+                    let key = if excluded || options.key.is_some() {
+                        KeyPart::Owned
+                    } else {
+                        key_part(ctxt, &arg.ty)
+                    };
+                    params.push(Param {
+                        ident,
+                        ty: (*arg.ty).clone(),
+                        excluded,
+                        key,
+                    });
+                }
+            }
+        }
+        if !unpack.is_empty() {
+            unpack.append(&mut item.block.stmts);
+            item.block.stmts = unpack;
+        }
+        let output = output(ctxt, options, &item.sig.output);
+        let mentions_self = {
+            let mut finder = SelfFinder(false);
+            finder.visit_signature(&item.sig);
+            finder.0
+        };
+        Function {
+            is_async: item.sig.asyncness.is_some(),
+            in_impl: options.in_impl || receiver.is_some() || mentions_self,
+            receiver,
+            params,
+            output,
+            item,
+        }
+    }
+
+    /// Key arguments: non-excluded parameters.
+    pub(crate) fn key_params(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|p| !p.excluded)
+    }
+
+    /// Whether `self` is part of the key.
+    pub(crate) fn keyed_receiver(&self) -> Option<&ReceiverArg> {
+        self.receiver.as_ref().filter(|r| !r.excluded)
+    }
+}
+
+/// Removes `#[exclude]` from a parameter's attributes; whether it was there.
+fn take_exclude(attrs: &mut Vec<syn::Attribute>) -> bool {
+    let before = attrs.len();
+    attrs.retain(|attr| !attr.path().is_ident(symbol::EXCLUDE));
+    attrs.len() != before
+}
+
+fn check_signature(ctxt: &Ctxt, item: &ItemFn) {
+    let sig = &item.sig;
+    if let Some(constness) = &sig.constness {
+        ctxt.error_spanned_by(constness, "a `const fn` cannot be memoized: it cannot use a cache");
+    }
+    if let Some(variadic) = &sig.variadic {
+        ctxt.error_spanned_by(variadic, "a variadic function cannot be memoized");
+    }
+    for param in &sig.generics.params {
+        match param {
+            GenericParam::Type(_) | GenericParam::Const(_) => {
+                ctxt.error_spanned_by(
+                    &sig.generics,
+                    "a generic function cannot be memoized: its cache is a `static`, which \
+                     cannot be generic; memoize a non-generic function for each concrete type \
+                     and call it from the generic one",
+                );
+                break;
+            }
+            GenericParam::Lifetime(_) => {}
+        }
+    }
+    let mut impl_trait = ImplTraitFinder(Vec::new());
+    impl_trait.visit_signature(sig);
+    for found in impl_trait.0 {
+        ctxt.error_spanned_by(
+            found,
+            "`impl Trait` makes the function generic, and a memoized function needs one \
+             concrete type for its static cache: name a concrete type (an argument can be a \
+             `&dyn Trait` marked `#[exclude]`)",
+        );
+    }
+}
+
+/// How a key argument of type `ty` is owned by the key; records an error if it cannot be.
+fn key_part(ctxt: &Ctxt, ty: &Type) -> KeyPart {
+    match ty {
+        Type::Reference(TypeReference {
+            elem, mutability, ..
+        }) => {
+            if borrows(elem) {
+                ctxt.error_spanned_by(
+                    ty,
+                    "this argument borrows data through more than one reference, so the cache \
+                     key cannot own it: pass an owned type, mark the argument `#[exclude]`, or \
+                     give the key with `key = ..., key_type = ...`",
+                );
+            }
+            if let Type::TraitObject(_) = &**elem {
+                ctxt.error_spanned_by(
+                    ty,
+                    "a `dyn Trait` argument cannot be part of the cache key: mark it \
+                     `#[exclude]`, or give the key with `key = ..., key_type = ...`",
+                );
+            }
+            KeyPart::Borrowed {
+                target: (**elem).clone(),
+                mutable: mutability.is_some(),
+            }
+        }
+        Type::Group(group) => key_part(ctxt, &group.elem),
+        _ => {
+            if borrows(ty) {
+                ctxt.error_spanned_by(
+                    ty,
+                    "this argument type borrows data, so the cache key cannot own it: pass an \
+                     owned type, mark the argument `#[exclude]`, or give the key with \
+                     `key = ..., key_type = ...`",
+                );
+            }
+            KeyPart::Owned
+        }
+    }
+}
+
+/// Whether a type holds a reference or a non-`'static` lifetime.
+fn borrows(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_reference(&mut self, r: &'ast TypeReference) {
+            match &r.lifetime {
+                Some(lt) if lt.ident == "static" => syn::visit::visit_type_reference(self, r),
+                _ => self.0 = true,
+            }
+        }
+        fn visit_lifetime(&mut self, lt: &'ast syn::Lifetime) {
+            if lt.ident != "static" {
+                self.0 = true;
+            }
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_type(ty);
+    finder.0
+}
+
+fn output(ctxt: &Ctxt, options: &Options, output: &ReturnType) -> Output {
+    let returns: Type = match output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    };
+    if borrows(&returns) {
+        ctxt.error_spanned_by(
+            &returns,
+            "the return value is cached, so it must own its data (`String` rather than `&str`); \
+             only `'static` references can be returned",
+        );
+    }
+    let plain = |returns: Type| Output {
+        shape: Shape::Plain,
+        value: returns.clone(),
+        returns,
+    };
+    let (last, first_arg) = last_segment(&returns);
+    let wanted = |flag: &Option<syn::LitBool>, name: &str, shape: Shape| -> Option<Output> {
+        let auto = last.as_deref() == Some(name);
+        let on = flag.as_ref().map_or(auto, |b| b.value);
+        if !on {
+            return None;
+        }
+        match &first_arg {
+            Some(value) => Some(Output {
+                shape,
+                value: value.clone(),
+                returns: returns.clone(),
+            }),
+            None => {
+                if let Some(flag) = flag.as_ref().filter(|b| b.value) {
+                    ctxt.error_spanned_by(
+                        flag,
+                        format!(
+                            "`{}` needs a return type with a generic argument for the cached \
+                             value, like `{name}<T, ..>`",
+                            flag.to_token_stream()
+                        ),
+                    );
+                }
+                None
+            }
+        }
+    };
+    if let Some(out) = wanted(&options.result, "Result", Shape::Ok) {
+        return out;
+    }
+    if let Some(out) = wanted(&options.option, "Option", Shape::Some) {
+        return out;
+    }
+    plain(returns)
+}
+
+/// The last path segment's name of a type, and its first generic type argument.
+fn last_segment(ty: &Type) -> (Option<String>, Option<Type>) {
+    let Type::Path(path) = ty else {
+        return (None, None);
+    };
+    let Some(last) = path.path.segments.last() else {
+        return (None, None);
+    };
+    let first = match &last.arguments {
+        PathArguments::AngleBracketed(args) => args.args.iter().find_map(|a| match a {
+            GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    (Some(last.ident.to_string()), first)
+}
+
+struct SelfFinder(bool);
+
+impl<'ast> Visit<'ast> for SelfFinder {
+    fn visit_receiver(&mut self, _: &'ast syn::Receiver) {
+        self.0 = true;
+    }
+    fn visit_ident(&mut self, ident: &'ast Ident) {
+        if ident == "Self" {
+            self.0 = true;
+        }
+    }
+}
+
+struct ImplTraitFinder(Vec<TokenStream>);
+
+impl<'ast> Visit<'ast> for ImplTraitFinder {
+    fn visit_type_impl_trait(&mut self, found: &'ast syn::TypeImplTrait) {
+        self.0.push(found.to_token_stream());
+    }
+}
+
+/// A span to blame for the receiver.
+pub(crate) fn span_of(tokens: &TokenStream) -> Span {
+    tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |t| t.span())
+}

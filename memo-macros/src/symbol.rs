@@ -1,0 +1,33 @@
+//! Names of the attribute's options, in one place.
+
+pub(crate) const TTL: &str = "ttl";
+pub(crate) const MAX_SIZE: &str = "max_size";
+pub(crate) const MAX_ITEMS: &str = "max_items";
+pub(crate) const ON_DELETE: &str = "on_delete";
+pub(crate) const KEY: &str = "key";
+pub(crate) const KEY_TYPE: &str = "key_type";
+pub(crate) const NAME: &str = "name";
+pub(crate) const RESULT: &str = "result";
+pub(crate) const OPTION: &str = "option";
+pub(crate) const DEDUPE: &str = "dedupe";
+pub(crate) const DEDUPE_TIMEOUT: &str = "dedupe_timeout";
+pub(crate) const IN_IMPL: &str = "in_impl";
+
+/// Every option, for "did you mean" suggestions and the list in error messages.
+pub(crate) const ALL: &[&str] = &[
+    TTL,
+    MAX_SIZE,
+    MAX_ITEMS,
+    ON_DELETE,
+    KEY,
+    KEY_TYPE,
+    NAME,
+    RESULT,
+    OPTION,
+    DEDUPE,
+    DEDUPE_TIMEOUT,
+    IN_IMPL,
+];
+
+/// The parameter attribute that leaves an argument out of the key.
+pub(crate) const EXCLUDE: &str = "exclude";
