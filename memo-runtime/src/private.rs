@@ -37,7 +37,7 @@ impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CacheKey for T {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be cached",
     label = "this value is cached",
-    note = "a cached value must be `Clone + Send + 'static`: a hit returns a clone \\
+    note = "a cached value must be `Clone + Send + 'static`: a hit returns a clone \
             (wrap it in `Arc` if cloning is costly or impossible)"
 )]
 pub trait CacheValue: Clone + Send + 'static {}
