@@ -285,12 +285,22 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     if let Some(max_size) = &options.max_size {
         let bytes = Literal::u64_suffixed(max_size.value);
         let span = span_of(&max_size.tokens);
-        assertions.extend(quote_spanned!(span=>
-            ::memo_runtime::__private::assert_deep_size::<#key_ty>();
+        for (part_span, part) in &key.parts {
+            assertions.extend(quote_spanned!(*part_span=>
+                ::memo_runtime::__private::assert_deep_size::<#part>();
+            ));
+        }
+        assertions.extend(quote_spanned!(value_span=>
             ::memo_runtime::__private::assert_deep_size::<#value>();
+        ));
+        assertions.extend(quote_spanned!(span=>
             const { ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes, #name.len()) };
         ));
-        builder.extend(quote_spanned!(span=> .max_size(#bytes)));
+        builder.extend(quote_spanned!(span=> .max_size_weighed(#bytes, {
+            #[allow(unused_imports)]
+            use ::memo_runtime::__private::{DeepWeigher as _, InlineWeigher as _};
+            (&::memo_runtime::__private::WeighWith::<#key_ty, #value>::new()).weigher()
+        })));
     }
     if let Some(ttl) = &options.ttl {
         let nanos = Literal::u64_suffixed(ttl.value);

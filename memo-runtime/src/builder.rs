@@ -110,6 +110,14 @@ impl<K, V, S> Builder<K, V, S> {
         self.measure_deep_size()
     }
 
+    /// `max_size` with an explicit weigher, for generated code that asserts `DeepSize` itself.
+    #[doc(hidden)]
+    pub fn max_size_weighed(mut self, size: u64, weigher: Weigher<K, V>) -> Self {
+        self.max_size = Some(size.into_byte_size());
+        self.weigher = weigher;
+        self
+    }
+
     /// Accounts each entry by the deep size of its key and value ([`DeepSize`]) rather than by
     /// their inline size, without setting a bound: [`FaasCacheDict::byte_size`] then reports
     /// the real memory of heap-owning types such as `String`.

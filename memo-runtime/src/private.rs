@@ -2,6 +2,9 @@
 //! signatures change without notice.
 
 use std::any::Any;
+use std::marker::PhantomData;
+
+use crate::builder::{deep_weight, inline_weight};
 use std::sync::{OnceLock, RwLock};
 
 pub use std::sync::LazyLock;
@@ -51,6 +54,51 @@ pub const fn assert_cache_value<T: CacheValue>() {}
 
 /// Asserts [`DeepSize`](crate::DeepSize), which `max_size` needs.
 pub const fn assert_deep_size<T: ?Sized + crate::DeepSize>() {}
+
+/// Picks the deep weigher when key and value implement `DeepSize`, the inline one otherwise,
+/// by autoref-based dispatch: `(&WeighWith::<K, V>::new()).weigher()` finds
+/// [`DeepWeigher`] at the first probing step when it applies, [`InlineWeigher`] (one autoref
+/// further) otherwise. The generated code asserts `DeepSize` separately, on the offending
+/// argument's token, so a missing impl is reported once, where it is readable.
+#[derive(Debug)]
+pub struct WeighWith<K, V>(PhantomData<fn(&K, &V)>);
+
+impl<K, V> WeighWith<K, V> {
+    /// The dispatch token.
+    pub const fn new() -> Self {
+        WeighWith(PhantomData)
+    }
+}
+
+impl<K, V> Default for WeighWith<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Deep weighing, chosen when it applies.
+pub trait DeepWeigher<K, V> {
+    /// The weigher to use.
+    fn weigher(&self) -> fn(&K, &V) -> usize;
+}
+
+impl<K: crate::DeepSize, V: crate::DeepSize> DeepWeigher<K, V> for WeighWith<K, V> {
+    fn weigher(&self) -> fn(&K, &V) -> usize {
+        deep_weight::<K, V>
+    }
+}
+
+/// Inline weighing, the fallback.
+pub trait InlineWeigher<K, V> {
+    /// The weigher to use.
+    fn weigher(&self) -> fn(&K, &V) -> usize;
+}
+
+impl<K, V> InlineWeigher<K, V> for &WeighWith<K, V> {
+    fn weigher(&self) -> fn(&K, &V) -> usize {
+        inline_weight::<K, V>
+    }
+}
 
 /// A `static` that holds a store whose type mentions `Self` or a type parameter of an `impl`
 /// block: a static item cannot name those, so the store is kept as `dyn Any` and found by its

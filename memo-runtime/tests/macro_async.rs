@@ -1,0 +1,127 @@
+//! Memoized `async fn`s: shared store, one body run per miss, waiting that never blocks the
+//! executor thread, under tokio and under a minimal executor (pollster).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
+use std::time::Duration;
+
+use memo_runtime::faas_cached;
+
+static FETCH_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached(ttl = 60)]
+async fn fetch(id: u32, region: &str) -> String {
+    FETCH_CALLS.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    format!("{region}/{id}")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn waiters_yield_on_a_single_threaded_runtime() {
+    // On one thread, a waiter that blocked would deadlock the leader it waits for.
+    let tasks: Vec<_> = (0..8).map(|_| tokio::spawn(fetch(1, "eu"))).collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), "eu/1");
+    }
+    assert_eq!(FETCH_CALLS.load(Ordering::SeqCst), 1);
+    assert_eq!(fetch(1, "eu").await, "eu/1");
+    let info = fetch_cache_info();
+    assert_eq!(info.current_items, 1);
+    assert!(fetch_invalidate(1, "eu"), "helpers of an async fn are synchronous");
+}
+
+static MULTI_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached]
+async fn multi(id: u32) -> Result<u32, String> {
+    MULTI_CALLS.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    if id == 0 {
+        return Err("zero".to_owned());
+    }
+    Ok(id * 2)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_run_for_many_tasks_on_a_multi_threaded_runtime() {
+    let tasks: Vec<_> = (0..16).map(|_| tokio::spawn(multi(21))).collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Ok(42));
+    }
+    assert_eq!(MULTI_CALLS.load(Ordering::SeqCst), 1);
+    assert_eq!(multi(0).await, Err("zero".to_owned()));
+    assert_eq!(multi(0).await, Err("zero".to_owned()));
+    assert_eq!(MULTI_CALLS.load(Ordering::SeqCst), 3, "errors are not cached");
+}
+
+static PLAIN_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached]
+async fn plain(x: u64) -> u64 {
+    PLAIN_CALLS.fetch_add(1, Ordering::SeqCst);
+    std::future::ready(x + 1).await
+}
+
+#[test]
+fn works_under_a_minimal_executor() {
+    assert_eq!(pollster::block_on(plain(1)), 2);
+    assert_eq!(pollster::block_on(plain(1)), 2);
+    assert_eq!(PLAIN_CALLS.load(Ordering::SeqCst), 1);
+}
+
+static DROPPED_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached]
+async fn abandonable(id: u32) -> u32 {
+    DROPPED_CALLS.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    id
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_dropped_leader_future_releases_its_waiters() {
+    let leader = tokio::spawn(abandonable(9));
+    while DROPPED_CALLS.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    let waiter = tokio::spawn(abandonable(9));
+    tokio::task::yield_now().await; // let the waiter join the computation in flight
+    leader.abort();
+    assert!(leader.await.unwrap_err().is_cancelled());
+    assert_eq!(waiter.await.unwrap(), 9);
+    assert_eq!(DROPPED_CALLS.load(Ordering::SeqCst), 2, "a waiter computed instead");
+}
+
+static FORGOTTEN_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+struct NoopWake;
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+#[faas_cached(dedupe_timeout = 0.1)]
+async fn second_try(id: u32) -> u32 {
+    if FORGOTTEN_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        std::future::pending::<()>().await;
+    }
+    id + 100
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_leader_nobody_polls_is_taken_over_after_the_dedupe_timeout() {
+    // Poll the leader once, so that it holds the key, then never again (but keep it alive).
+    let waker = Waker::from(Arc::new(NoopWake));
+    let mut leader: Pin<Box<dyn Future<Output = u32> + Send>> = Box::pin(second_try(1));
+    assert!(leader.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+    assert_eq!(FORGOTTEN_CALLS.load(Ordering::SeqCst), 1);
+    // A second caller waits 100 ms without progress from the leader, then computes.
+    let value = tokio::time::timeout(Duration::from_secs(10), second_try(1))
+        .await
+        .expect("the waiter was not released");
+    assert_eq!(value, 101);
+    assert_eq!(FORGOTTEN_CALLS.load(Ordering::SeqCst), 2);
+    drop(leader);
+}

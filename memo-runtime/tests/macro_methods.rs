@@ -1,0 +1,123 @@
+//! `#[faas_cached]` inside `impl` blocks: methods keyed on `self` (or not), associated
+//! functions, generic impl blocks, async methods.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use memo_runtime::{faas_cached, FaasCacheDict};
+
+#[derive(Clone, Hash, PartialEq, Eq)]
+struct Pricing {
+    currency: String,
+}
+
+static CONVERT_CALLS: AtomicUsize = AtomicUsize::new(0);
+static SHARED_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+impl Pricing {
+    /// `&self` is part of the key: two `Pricing` values never share results.
+    #[faas_cached]
+    fn convert(&self, cents: u64) -> String {
+        CONVERT_CALLS.fetch_add(1, Ordering::SeqCst);
+        format!("{cents} {}", self.currency)
+    }
+
+    /// `#[exclude]` on the receiver shares results across every `Pricing`.
+    #[faas_cached]
+    fn shared_rate(#[exclude] &self, day: u32) -> u32 {
+        SHARED_CALLS.fetch_add(1, Ordering::SeqCst);
+        day * 10
+    }
+
+    /// An associated function is recognised by the `Self` it mentions...
+    #[faas_cached(max_items = 4)]
+    fn new_cached(code: &str) -> Self {
+        Pricing {
+            currency: code.to_owned(),
+        }
+    }
+
+    /// ...or must be marked `in_impl` when it mentions neither `self` nor `Self`.
+    #[faas_cached(in_impl)]
+    fn rate_of(code: &str) -> u32 {
+        code.len() as u32
+    }
+
+    /// A receiver taken by value is keyed by value.
+    #[faas_cached]
+    fn into_label(self) -> String {
+        format!("[{}]", self.currency)
+    }
+
+    #[faas_cached]
+    async fn quote(&self, cents: u64) -> u64 {
+        cents + self.currency.len() as u64
+    }
+}
+
+#[test]
+fn methods_are_keyed_on_self_unless_it_is_excluded() {
+    let eur = Pricing {
+        currency: "EUR".to_owned(),
+    };
+    let usd = Pricing {
+        currency: "USD".to_owned(),
+    };
+    assert_eq!(eur.convert(5), "5 EUR");
+    assert_eq!(usd.convert(5), "5 USD");
+    assert_eq!(eur.convert(5), "5 EUR");
+    assert_eq!(CONVERT_CALLS.load(Ordering::SeqCst), 2);
+    let store: &FaasCacheDict<(Pricing, u64), String> = Pricing::convert_cache();
+    assert_eq!(store.len(), 2);
+    assert!(eur.convert_invalidate(5), "keyed on self: invalidate is a method");
+    assert_eq!(Pricing::convert_cache_info().current_items, 1);
+
+    assert_eq!(eur.shared_rate(3), 30);
+    assert_eq!(usd.shared_rate(3), 30);
+    assert_eq!(SHARED_CALLS.load(Ordering::SeqCst), 1);
+    assert!(Pricing::shared_rate_invalidate(3), "self excluded: an associated function");
+}
+
+#[test]
+fn associated_functions_and_by_value_receivers() {
+    assert!(Pricing::new_cached("GBP") == Pricing::new_cached("GBP"));
+    assert_eq!(Pricing::new_cached_cache_info().hits, 1);
+    assert_eq!(Pricing::rate_of("abc"), 3);
+    assert_eq!(Pricing::rate_of_cache().len(), 1);
+    let chf = Pricing {
+        currency: "CHF".to_owned(),
+    };
+    assert_eq!(chf.clone().into_label(), "[CHF]");
+    assert_eq!(chf.into_label(), "[CHF]");
+    assert_eq!(Pricing::into_label_cache_info().hits, 1);
+}
+
+#[test]
+fn async_methods_are_memoized() {
+    let jpy = Pricing {
+        currency: "JPY".to_owned(),
+    };
+    assert_eq!(pollster::block_on(jpy.quote(10)), 13);
+    assert_eq!(pollster::block_on(jpy.quote(10)), 13);
+    assert_eq!(Pricing::quote_cache_info().hits, 1);
+}
+
+#[derive(Clone, Hash, PartialEq, Eq)]
+struct Wrapper<T>(T);
+
+impl<T: Clone + std::hash::Hash + Eq + Send + Sync + 'static> Wrapper<T> {
+    /// A generic impl block: one store per concrete `T`.
+    #[faas_cached]
+    fn described(&self, suffix: &str) -> String {
+        format!("{}{suffix}", std::any::type_name::<T>())
+    }
+}
+
+#[test]
+fn generic_impl_blocks_get_one_store_per_type() {
+    assert_eq!(Wrapper(1u8).described("!"), "u8!");
+    assert_eq!(Wrapper(1u16).described("!"), "u16!");
+    assert_eq!(Wrapper(1u8).described("!"), "u8!");
+    assert_eq!(Wrapper::<u8>::described_cache_info().hits, 1);
+    assert_eq!(Wrapper::<u16>::described_cache_info().hits, 0);
+    assert_eq!(Wrapper::<u16>::described_cache().len(), 1);
+}
