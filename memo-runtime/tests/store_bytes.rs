@@ -1,0 +1,285 @@
+//! The byte bound and byte accounting.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use memo_runtime::{ByteSize, CacheError, DeepSize, FaasCacheDict, MockClock};
+
+type Store = FaasCacheDict<String, Vec<u8>>;
+
+/// The accounted total recomputed from scratch from the live entries. (Values here have
+/// `capacity == len`, so that the clones `items()` returns measure like the originals.)
+fn recomputed(cache: &Store) -> usize {
+    cache.fixed_overhead()
+        + cache
+            .items()
+            .iter()
+            .map(|(k, v)| k.deep_size() + v.deep_size() + cache.entry_overhead())
+            .sum::<usize>()
+}
+
+fn key(i: usize) -> String {
+    format!("key-{i:04}")
+}
+
+/// Bytes one entry `key(i) -> vec![0; len]` is accounted for.
+fn charge(cache: &Store, len: usize) -> usize {
+    key(0).deep_size() + vec![0u8; len].deep_size() + cache.entry_overhead()
+}
+
+fn store_holding(entries: usize, value_len: usize) -> Store {
+    let probe = FaasCacheDict::builder().max_size("1M").build().unwrap();
+    let bound = probe.fixed_overhead() + entries * charge(&probe, value_len) + charge(&probe, value_len) / 2;
+    FaasCacheDict::builder().max_size(bound).build().unwrap()
+}
+
+#[test]
+fn byte_size_is_the_fixed_overhead_plus_each_entry() {
+    let cache: Store = FaasCacheDict::builder().max_size("1M").build().unwrap();
+    assert_eq!(cache.byte_size(), cache.fixed_overhead());
+    cache.insert(key(1), vec![1; 100]).unwrap();
+    cache.insert(key(2), vec![2; 1000]).unwrap();
+    assert_eq!(
+        cache.byte_size(),
+        cache.fixed_overhead() + charge(&cache, 100) + charge(&cache, 1000)
+    );
+    assert_eq!(cache.byte_size(), recomputed(&cache));
+    cache.remove(&key(2));
+    assert_eq!(cache.byte_size(), cache.fixed_overhead() + charge(&cache, 100));
+}
+
+#[test]
+fn inserting_evicts_least_recently_used_entries_until_the_new_one_fits() {
+    let cache = store_holding(3, 100);
+    for i in 0..3 {
+        cache.insert(key(i), vec![0; 100]).unwrap();
+    }
+    cache.get(&key(0));
+    cache.insert(key(3), vec![0; 100]).unwrap();
+    assert_eq!(cache.keys(), [key(2), key(0), key(3)]);
+    // A bigger entry needs two victims.
+    let big = charge(&cache, 100) * 2 - charge(&cache, 0);
+    cache.insert(key(4), vec![0; big]).unwrap();
+    assert_eq!(cache.keys(), [key(3), key(4)]);
+    assert!(cache.byte_size() <= cache.max_size().unwrap().as_u64() as usize);
+    assert_eq!(cache.info().evictions, 3);
+}
+
+#[test]
+fn an_entry_larger_than_the_bound_is_refused_and_evicts_nothing() {
+    let evicted = Arc::new(AtomicUsize::new(0));
+    let seen = evicted.clone();
+    let probe = store_holding(3, 100);
+    let cache: Store = FaasCacheDict::builder()
+        .max_size(probe.max_size().unwrap())
+        .on_delete(move |_: &String, _: &Vec<u8>, _| {
+            seen.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    for i in 0..3 {
+        cache.insert(key(i), vec![0; 100]).unwrap();
+    }
+    let before = cache.byte_size();
+    let err = cache.insert(key(9), vec![0; 10_000]).unwrap_err();
+    match &err {
+        CacheError::DataTooLarge {
+            entry_bytes,
+            max_size_bytes,
+            ..
+        } => {
+            assert_eq!(*entry_bytes as usize, charge(&cache, 10_000));
+            assert_eq!(*max_size_bytes, cache.max_size().unwrap().as_u64());
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(err.to_string().contains(&charge(&cache, 10_000).to_string()));
+    assert_eq!(cache.keys(), [key(0), key(1), key(2)]);
+    assert_eq!(cache.byte_size(), before);
+    assert_eq!(evicted.load(Ordering::SeqCst), 0);
+    assert_eq!(cache.info().evictions, 0);
+    // Replacing an existing key with an oversize value keeps the old one too.
+    assert!(cache.insert(key(1), vec![0; 10_000]).is_err());
+    assert_eq!(cache.get(&key(1)), Some(vec![0; 100]));
+}
+
+#[test]
+fn a_small_byte_bound_still_accepts_small_entries() {
+    let probe: Store = FaasCacheDict::builder().max_size("1M").build().unwrap();
+    let bound = probe.fixed_overhead() + 200;
+    let cache: Store = FaasCacheDict::builder().max_size(bound).build().unwrap();
+    cache.insert("a".to_owned(), vec![]).unwrap();
+    assert_eq!(cache.len(), 1);
+    assert!(cache.insert("b".to_owned(), vec![0; 500]).is_err());
+    assert_eq!(cache.keys(), ["a"]);
+}
+
+#[test]
+fn a_bound_below_the_fixed_overhead_is_rejected() {
+    let err = FaasCacheDict::<String, Vec<u8>>::builder()
+        .max_size(100)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, CacheError::InvalidBound { name: "max_size", .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("fixed overhead"), "{err}");
+}
+
+#[test]
+fn size_strings_and_numbers_are_accepted_in_every_documented_form() {
+    let mib = 1024 * 1024;
+    for (input, bytes) in [
+        ("64M", 64 * mib),
+        ("64MiB", 64 * mib),
+        ("64mb", 64 * mib),
+        ("64 m", 64 * mib),
+        ("1.5G", 1536 * mib),
+        ("2T", 2 << 40),
+        ("512K", 512 * 1024),
+        ("1048576", mib),
+        ("1048576B", mib),
+    ] {
+        let cache: Store = FaasCacheDict::builder().max_size(input).build().unwrap();
+        assert_eq!(cache.max_size(), Some(ByteSize::from(bytes)), "{input}");
+    }
+    let cache: Store = FaasCacheDict::builder().max_size(mib).build().unwrap();
+    assert_eq!(cache.max_size().unwrap().as_u64(), mib);
+    let cache: Store = FaasCacheDict::builder()
+        .max_size(ByteSize::from(mib))
+        .build()
+        .unwrap();
+    assert_eq!(cache.max_size().unwrap().to_string(), "1M");
+}
+
+#[test]
+fn invalid_sizes_are_errors_naming_the_input() {
+    for input in ["64Q", "", "  ", "-1", "0", "abc", "1.5", "99999999999T", "1..5M", "M"] {
+        let err = FaasCacheDict::<String, Vec<u8>>::builder()
+            .max_size(input)
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, CacheError::InvalidSize { .. }), "{input}: {err}");
+        assert!(err.to_string().contains(&format!("{input:?}")), "{input}: {err}");
+    }
+    for err in [
+        FaasCacheDict::<String, Vec<u8>>::builder().max_size(0).build().unwrap_err(),
+        FaasCacheDict::<String, Vec<u8>>::builder().max_size(-5i32).build().unwrap_err(),
+    ] {
+        assert!(matches!(err, CacheError::InvalidSize { .. }), "{err}");
+    }
+}
+
+#[test]
+fn change_byte_size_trims_expired_entries_first_then_least_recently_used() {
+    let clock = MockClock::new();
+    let cache: Store = FaasCacheDict::builder()
+        .max_size("1M")
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    cache.insert(key(0), vec![0; 100]).unwrap();
+    cache
+        .insert_with_ttl(key(1), vec![0; 100], Some(Duration::from_secs(1)))
+        .unwrap();
+    cache.insert(key(2), vec![0; 100]).unwrap();
+    cache.insert(key(3), vec![0; 100]).unwrap();
+    clock.advance(Duration::from_secs(1));
+    let two = cache.fixed_overhead() + 2 * charge(&cache, 100);
+    cache.change_byte_size(two).unwrap();
+    assert_eq!(cache.keys(), [key(2), key(3)]);
+    let info = cache.info();
+    assert_eq!((info.expirations, info.evictions), (1, 1));
+
+    assert!(cache.change_byte_size("64Q").is_err());
+    assert!(cache.change_byte_size(10).is_err());
+    assert_eq!(cache.max_size().unwrap().as_u64() as usize, two);
+    cache.remove_byte_limit();
+    assert_eq!(cache.max_size(), None);
+    for i in 10..20 {
+        cache.insert(key(i), vec![0; 100]).unwrap();
+    }
+    assert_eq!(cache.len(), 12);
+}
+
+#[test]
+fn a_growing_replacement_evicts_others_but_never_itself() {
+    let cache = store_holding(3, 100);
+    for i in 0..3 {
+        cache.insert(key(i), vec![0; 100]).unwrap();
+    }
+    let two_slots = 2 * charge(&cache, 100) - charge(&cache, 0);
+    cache.insert(key(0), vec![0; two_slots]).unwrap();
+    assert_eq!(cache.keys(), [key(2), key(0)]);
+    assert_eq!(cache.byte_size(), recomputed(&cache));
+}
+
+#[test]
+fn without_deep_sizes_entries_are_accounted_by_inline_size() {
+    struct Opaque(#[allow(dead_code)] [u8; 40]);
+    let cache: FaasCacheDict<u64, Opaque> = FaasCacheDict::new();
+    cache.insert(1, Opaque([0; 40])).unwrap();
+    cache.insert(2, Opaque([0; 40])).unwrap();
+    assert_eq!(
+        cache.byte_size(),
+        cache.fixed_overhead() + 2 * (8 + 40 + cache.entry_overhead())
+    );
+}
+
+#[test]
+fn measure_deep_size_accounts_heap_bytes_without_a_bound() {
+    let cache: Store = FaasCacheDict::builder().measure_deep_size().build().unwrap();
+    cache.insert(key(1), vec![0; 4096]).unwrap();
+    assert_eq!(cache.byte_size(), cache.fixed_overhead() + charge(&cache, 4096));
+    assert_eq!(cache.max_size(), None);
+}
+
+#[test]
+fn the_byte_total_never_drifts_over_a_million_operations() {
+    let clock = MockClock::new();
+    let cache: Store = FaasCacheDict::builder()
+        .max_size("256K")
+        .max_items(2_000)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut rand = move |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    for step in 0..1_000_000u32 {
+        let k = key(rand(5_000) as usize);
+        match rand(10) {
+            0..=4 => {
+                let value = vec![0; rand(300) as usize];
+                let ttl = match rand(3) {
+                    0 => None,
+                    _ => Some(Duration::from_millis(1 + rand(2_000))),
+                };
+                cache.insert_with_ttl(k, value, ttl).unwrap();
+            }
+            5 => {
+                cache.remove(&k);
+            }
+            6 => {
+                cache.set_ttl(&k, Some(Duration::from_millis(rand(500) + 1)));
+            }
+            7 => clock.advance(Duration::from_millis(rand(50))),
+            _ => {
+                cache.get(&k);
+            }
+        }
+        if step % 100_000 == 0 {
+            assert_eq!(cache.byte_size(), recomputed(&cache), "step {step}");
+        }
+    }
+    assert_eq!(cache.byte_size(), recomputed(&cache));
+    assert!(cache.byte_size() <= 256 * 1024);
+    let info = cache.info();
+    assert!(info.evictions > 0 && info.expirations > 0, "{info}");
+}
