@@ -283,6 +283,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         }
     }
 
+    #[inline]
     fn finish(&self, out: Departures<K, V>) {
         if !out.is_empty() {
             dispose(self.hook.as_ref(), out, &self.hook_panics, &self.name);
@@ -695,6 +696,7 @@ pub(crate) const fn fixed_overhead_of<K, V, S>(shards: usize, name_len: usize) -
         + shards * (std::mem::size_of::<CachePadded<Mutex<Shard<K, V>>>>() + slab_slack::<K, V>())
 }
 
+#[inline]
 fn bound(atomic: &AtomicU64) -> Option<u64> {
     let value = atomic.load(Ordering::Relaxed);
     (value != UNBOUNDED).then_some(value)

@@ -44,25 +44,26 @@ pub(crate) struct Departed<K, V> {
 /// Entries collected under a lock; one fits without allocating.
 pub(crate) type Departures<K, V> = smallvec::SmallVec<[Departed<K, V>; 1]>;
 
-/// Runs the hook for each departed entry, then drops it. Neither a panicking hook nor a
-/// panicking `Drop` escapes: each is counted in `panics` and logged.
+/// Runs the hook for each departed entry, then drops it. A panicking hook is caught, counted
+/// in `panics` and logged. A panicking `Drop` of a key or value propagates to the caller, as it
+/// would from `HashMap::insert`: by then the store's lock is released and the store is
+/// consistent; the entries not yet dropped are dropped during unwinding.
+#[inline]
 pub(crate) fn dispose<K, V>(
     hook: Option<&Hook<K, V>>,
     departures: Departures<K, V>,
     panics: &AtomicU64,
     name: &str,
 ) {
+    let Some(hook) = hook else {
+        return drop(departures);
+    };
     for departed in departures {
-        if let Some(hook) = hook {
-            let call = catch_unwind(AssertUnwindSafe(|| {
-                hook(&departed.key, &departed.value, departed.reason)
-            }));
-            if let Err(payload) = call {
-                report_panic(panics, name, "on_delete hook", &payload);
-            }
-        }
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(departed))) {
-            report_panic(panics, name, "drop of a removed entry", &payload);
+        let call = catch_unwind(AssertUnwindSafe(|| {
+            hook(&departed.key, &departed.value, departed.reason)
+        }));
+        if let Err(payload) = call {
+            report_panic(panics, name, "on_delete hook", &payload);
         }
     }
 }

@@ -44,10 +44,12 @@ impl<F> List<F> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn is_empty(&self) -> bool {
         self.head == NIL
     }
 
+    #[inline(always)]
     pub(crate) fn front(&self) -> Option<u32> {
         (self.head != NIL).then_some(self.head)
     }
@@ -57,6 +59,7 @@ impl<F> List<F> {
     }
 
     /// Appends an unlinked node at the back.
+    #[inline(always)]
     pub(crate) fn push_back<N>(&mut self, slab: &mut Slab<N>, index: u32)
     where
         F: LinkField<N>,
@@ -74,6 +77,7 @@ impl<F> List<F> {
     }
 
     /// Detaches a node that is in this list.
+    #[inline(always)]
     pub(crate) fn unlink<N>(&mut self, slab: &mut Slab<N>, index: u32)
     where
         F: LinkField<N>,
@@ -93,7 +97,7 @@ impl<F> List<F> {
     }
 
     /// Moves a node of this list to the back (most recent end).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn move_to_back<N>(&mut self, slab: &mut Slab<N>, index: u32)
     where
         F: LinkField<N>,
@@ -105,6 +109,7 @@ impl<F> List<F> {
     }
 
     /// Detaches and returns the front node.
+    #[inline(always)]
     pub(crate) fn pop_front<N>(&mut self, slab: &mut Slab<N>) -> Option<u32>
     where
         F: LinkField<N>,
@@ -116,6 +121,7 @@ impl<F> List<F> {
 
     /// Re-points the neighbours of a node of this list that the slab moved from `from` to `to`
     /// (its own links moved with it).
+    #[inline(always)]
     pub(crate) fn relocate<N>(&mut self, slab: &mut Slab<N>, from: u32, to: u32)
     where
         F: LinkField<N>,

@@ -10,7 +10,7 @@ use std::mem;
 /// Index of no node.
 pub(crate) const NIL: u32 = u32::MAX;
 
-const CHUNK_SHIFT: u32 = 5;
+const CHUNK_SHIFT: u32 = 4;
 /// Nodes per chunk.
 pub(crate) const CHUNK: usize = 1 << CHUNK_SHIFT;
 const CHUNK_MASK: usize = CHUNK - 1;
@@ -36,13 +36,13 @@ impl<T> Slab<T> {
         self.len
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, index: u32) -> &T {
         let i = index as usize;
         &self.chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK]
     }
 
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get_mut(&mut self, index: u32) -> &mut T {
         let i = index as usize;
         &mut self.chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK]

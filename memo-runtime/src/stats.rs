@@ -55,7 +55,7 @@ pub struct CacheInfo {
     pub evictions: u64,
     /// Entries removed because their TTL ran out.
     pub expirations: u64,
-    /// Times an `on_delete` hook (or the drop of a removed entry) panicked; each was caught.
+    /// Times an `on_delete` hook panicked; each was caught.
     pub hook_panics: u64,
     /// Live entries now.
     pub current_items: usize,

@@ -78,6 +78,7 @@ impl Wheel {
         }
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -121,10 +122,16 @@ impl Wheel {
     }
 
     /// Cancels a node's expiry; no-op for a node not in the wheel.
+    #[inline]
     pub(crate) fn remove<N: TimerNode>(&mut self, slab: &mut Slab<N>, index: u32) {
+        if slab.get(index).wheel_pos() != POS_NONE {
+            self.remove_timed(slab, index);
+        }
+    }
+
+    fn remove_timed<N: TimerNode>(&mut self, slab: &mut Slab<N>, index: u32) {
         let pos = slab.get(index).wheel_pos();
         match pos {
-            POS_NONE => return,
             POS_CURRENT => self.current.unlink(slab, index),
             POS_EXPIRED => self.expired.unlink(slab, index),
             _ => {
@@ -141,6 +148,7 @@ impl Wheel {
     }
 
     /// Re-points the list neighbours of a node that the slab moved from `from` to `to`.
+    #[inline]
     pub(crate) fn relocate<N: TimerNode>(&mut self, slab: &mut Slab<N>, from: u32, to: u32) {
         let pos = slab.get(to).wheel_pos();
         let list = match pos {
