@@ -1,1 +1,0 @@
-//! Runnable examples live next to this crate: see examples/README.md.
