@@ -11,6 +11,7 @@ use crate::dict::{FaasCacheDict, Settings};
 use crate::error::CacheError;
 use crate::hash::DefaultHashBuilder;
 use crate::hooks::{DeleteReason, Hook};
+use crate::policy::Policy;
 use crate::size::{ByteSize, IntoByteSize};
 
 /// Measures the bytes of a key and a value (their deep or inline sizes).
@@ -61,6 +62,7 @@ pub struct Builder<K, V, S = DefaultHashBuilder> {
     hasher: S,
     weigher: Weigher<K, V>,
     shards: usize,
+    policy: Policy,
     dedupe_timeout: Option<Duration>,
     _types: PhantomData<fn(K, V)>,
 }
@@ -81,6 +83,7 @@ impl<K, V> Builder<K, V> {
             hasher: DefaultHashBuilder::default(),
             weigher: inline_weight::<K, V>,
             shards: 1,
+            policy: Policy::default(),
             dedupe_timeout: Some(DEFAULT_DEDUPE_TIMEOUT),
             _types: PhantomData,
         }
@@ -172,9 +175,16 @@ impl<K, V, S> Builder<K, V, S> {
             hasher,
             weigher: self.weigher,
             shards: self.shards,
+            policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
             _types: PhantomData,
         }
+    }
+
+    /// The eviction policy: [`Policy::S3Fifo`] (the default) or [`Policy::Lru`].
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
     }
 
     /// Splits the store into `shards` independently locked parts (a power of two, 1 to 1024;
@@ -294,6 +304,7 @@ impl<K, V, S> Builder<K, V, S> {
             hasher: self.hasher,
             weigher: self.weigher,
             shards: self.shards,
+            policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
         })
     }
@@ -309,6 +320,7 @@ impl<K, V, S> fmt::Debug for Builder<K, V, S> {
             .field("name", &self.name)
             .field("clock", &self.clock)
             .field("shards", &self.shards)
+            .field("policy", &self.policy)
             .field("dedupe_timeout", &self.dedupe_timeout)
             .finish_non_exhaustive()
     }

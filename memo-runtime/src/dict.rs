@@ -14,23 +14,27 @@ use crate::dedupe::InFlight;
 use crate::error::CacheError;
 use crate::hash::DefaultHashBuilder;
 use crate::hooks::{dispose, notify, DeleteReason, Departures, Hook};
+use crate::policy::Policy;
+use crate::read_mostly::{ReadMostly, ReaderSlot};
 use crate::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
 use crate::size::{ByteSize, IntoByteSize};
 use crate::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
-use crate::sync::{CachePadded, Mutex};
+use crate::sync::CachePadded;
 
 /// "No bound" in the atomic bound fields.
 const UNBOUNDED: u64 = u64::MAX;
 
-/// A thread-safe map bounded by item count, by bytes and by a per-key time to live, evicting
-/// the least recently used entry first: the Rust counterpart of Python's `FaaSCacheDict`.
+/// A thread-safe map bounded by item count, by bytes and by a per-key time to live: the Rust
+/// counterpart of Python's `FaaSCacheDict`.
 ///
 /// Every method takes `&self`; the store is `Send + Sync` when `K` and `V` are, so it can live
 /// in a `static` and serve every invocation of a warm function.
 ///
-/// - **Order**: [`get`](Self::get) and [`insert`](Self::insert) make an entry the most
-///   recently used; [`keys`](Self::keys), [`values`](Self::values) and [`items`](Self::items)
-///   list the least recently used first.
+/// - **Eviction**: by [`Policy`]. The default, [`Policy::S3Fifo`], is scan-resistant and its
+///   hits take a shared lock that scales across threads; [`Policy::Lru`] keeps the exact
+///   least-recently-used order of `faas-cache-dict` ([`get`](Self::get) and
+///   [`insert`](Self::insert) make an entry the most recently used; [`keys`](Self::keys),
+///   [`values`](Self::values) and [`items`](Self::items) list the least recently used first).
 /// - **Bytes**: each entry is accounted as the deep size of its key and value plus a fixed
 ///   per-entry overhead (its node and hash-table slot), kept as a running total;
 ///   [`byte_size`](Self::byte_size) adds the store's fixed overhead. Without
@@ -42,9 +46,10 @@ const UNBOUNDED: u64 = u64::MAX;
 /// # Examples
 ///
 /// ```
-/// use memo_runtime::FaasCacheDict;
+/// use memo_runtime::{FaasCacheDict, Policy};
 ///
-/// let cache: FaasCacheDict<String, u64> = FaasCacheDict::builder().max_items(2).build()?;
+/// let cache: FaasCacheDict<String, u64> =
+///     FaasCacheDict::builder().policy(Policy::Lru).max_items(2).build()?;
 /// cache.insert("a".to_owned(), 1)?;
 /// cache.insert("b".to_owned(), 2)?;
 /// assert_eq!(cache.get("a"), Some(1)); // "a" is now the most recently used
@@ -53,7 +58,8 @@ const UNBOUNDED: u64 = u64::MAX;
 /// # Ok::<(), memo_runtime::CacheError>(())
 /// ```
 pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
-    shards: Box<[CachePadded<Mutex<Shard<K, V>>>]>,
+    shards: Box<[CachePadded<ReadMostly<Shard<K, V>>>]>,
+    policy: Policy,
     /// Entries and bytes of all shards, maintained only when there is more than one.
     usage: CachePadded<Usage>,
     hasher: S,
@@ -91,6 +97,7 @@ pub(crate) struct Settings<K, V, S> {
     pub(crate) hasher: S,
     pub(crate) weigher: Weigher<K, V>,
     pub(crate) shards: usize,
+    pub(crate) policy: Policy,
     pub(crate) dedupe_timeout: Option<Duration>,
 }
 
@@ -129,12 +136,15 @@ impl<K, V> FaasCacheDict<K, V> {
 
 impl<K, V, S> FaasCacheDict<K, V, S> {
     pub(crate) fn from_settings(settings: Settings<K, V, S>) -> Self {
+        let slots = crate::read_mostly::default_slots();
         let shards: Box<[_]> = (0..settings.shards)
-            .map(|_| CachePadded(Mutex::new(Shard::new())))
+            .map(|_| CachePadded(ReadMostly::new(Shard::new(settings.policy), slots)))
             .collect();
-        let fixed_bytes = fixed_overhead_of::<K, V, S>(shards.len(), settings.name.len());
+        let fixed_bytes =
+            fixed_overhead_of::<K, V, S>(shards.len(), slots, settings.name.len());
         FaasCacheDict {
             shards,
+            policy: settings.policy,
             usage: CachePadded::default(),
             hasher: settings.hasher,
             clock: settings.clock,
@@ -143,7 +153,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             max_items: AtomicU64::new(settings.max_items.map_or(UNBOUNDED, |n| n as u64)),
             max_bytes: AtomicU64::new(UNBOUNDED),
             default_ttl_nanos: AtomicU64::new(settings.default_ttl.map_or(NEVER, duration_nanos)),
-            entry_overhead: entry_overhead::<K, V>(),
+            entry_overhead: entry_overhead::<K, V>(settings.policy),
             fixed_bytes,
             hook_panics: AtomicU64::new(0),
             evict_cursor: AtomicUsize::new(0),
@@ -151,6 +161,11 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             in_flight: OnceLock::new(),
             dedupe_timeout: settings.dedupe_timeout,
         }
+    }
+
+    /// The eviction policy.
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
 
     /// The store's name, as in [`CacheInfo::name`].
@@ -239,7 +254,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
     /// Runs `f` on a locked shard, then publishes how its size changed.
     #[inline]
     fn with_shard<R>(&self, index: usize, f: impl FnOnce(&mut Shard<K, V>) -> R) -> R {
-        let mut shard = self.shards[index].lock();
+        let mut shard = self.shards[index].write();
         if self.shards.len() == 1 {
             return f(&mut shard);
         }
@@ -277,7 +292,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             let evicted = index != keep
                 && self.with_shard(index, |shard| {
                     shard.expire_due(&self.clock, out);
-                    shard.evict_front(out)
+                    shard.evict_one(out)
                 });
             fruitless = if evicted { 0 } else { fruitless + 1 };
         }
@@ -330,7 +345,8 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         self.each_shard(|shard, out| shard.purge(&self.clock, out));
     }
 
-    /// Live keys, least recently used first.
+    /// Live keys, in the policy's order (see [`Policy`]): LRU lists the least recently used
+    /// first.
     pub fn keys(&self) -> Vec<K>
     where
         K: Clone,
@@ -338,7 +354,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         self.collect(|k, _| k.clone())
     }
 
-    /// Live values, least recently used first.
+    /// Live values, in the order of [`keys`](Self::keys).
     pub fn values(&self) -> Vec<V>
     where
         V: Clone,
@@ -346,7 +362,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         self.collect(|_, v| v.clone())
     }
 
-    /// Live `(key, value)` pairs, least recently used first.
+    /// Live `(key, value)` pairs, in the order of [`keys`](Self::keys).
     pub fn items(&self) -> Vec<(K, V)>
     where
         K: Clone,
@@ -365,8 +381,8 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         all
     }
 
-    /// Sets a new item bound and evicts (expired entries first, then the least recently used)
-    /// until the store fits.
+    /// Sets a new item bound and evicts (expired entries first, then as the policy picks) until
+    /// the store fits.
     ///
     /// # Errors
     ///
@@ -390,7 +406,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
     }
 
     /// Sets a new byte bound (`"64M"`, a [`ByteSize`], an integer) and evicts (expired entries
-    /// first, then the least recently used) until the store fits.
+    /// first, then as the policy picks) until the store fits.
     ///
     /// Entries are measured by the store's weigher: deep sizes if the store was built with
     /// [`Builder::max_size`] or [`Builder::measure_deep_size`], inline sizes otherwise.
@@ -451,6 +467,13 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             items += shard.len();
             bytes += shard.bytes();
         });
+        // Lookups under the shared lock count in the reader slots.
+        for shard in self.shards.iter() {
+            for slot in shard.slots() {
+                stats.hits += slot.hits.load(Ordering::Relaxed);
+                stats.misses += slot.misses.load(Ordering::Relaxed);
+            }
+        }
         CacheInfo {
             name: self.name.clone(),
             hits: stats.hits,
@@ -481,10 +504,10 @@ where
         (hash, index)
     }
 
-    /// Stores `value` as the most recently used entry with the default TTL and returns the
-    /// value it replaced.
+    /// Stores `value` with the default TTL and returns the value it replaced (a replaced entry
+    /// counts as used).
     ///
-    /// Evicts least recently used entries until the new one fits the bounds (expired ones are
+    /// Evicts entries as the policy picks until the new one fits the bounds (expired ones are
     /// reclaimed first). The hook sees a replaced live value as [`DeleteReason::Replaced`] and
     /// an overwritten expired one as [`DeleteReason::Expired`].
     ///
@@ -554,7 +577,8 @@ where
         }))
     }
 
-    /// A clone of the live value for `key`, made the most recently used. Counts a hit or miss.
+    /// A clone of the live value for `key`, marked as used (under LRU, made the most recently
+    /// used). Counts a hit or miss.
     ///
     /// `key` may be any borrowed form of `K` (`&str` for `String`), or a type that implements
     /// [`Equivalent`] and hashes like `K`.
@@ -574,6 +598,21 @@ where
         Q: ?Sized + Equivalent<K>,
         V: Clone,
     {
+        if self.policy == Policy::S3Fifo {
+            // The hot path: a shared lock, nothing shared written (see `Shard::get_shared`).
+            let shard = self.shards[index].read();
+            return match shard.get_shared(hash, key, &self.clock) {
+                Some(value) => {
+                    let value = value.clone();
+                    ReaderSlot::count(&shard.slot().hits);
+                    Some(value)
+                }
+                None => {
+                    ReaderSlot::count(&shard.slot().misses);
+                    None
+                }
+            };
+        }
         let mut out = Departures::new();
         let value = self.with_shard(index, |shard| {
             shard.get(hash, key, &self.clock, &mut out).cloned()
@@ -589,7 +628,7 @@ where
         V: Clone,
     {
         self.shards[index]
-            .lock()
+            .read()
             .peek(hash, key, &self.clock)
             .cloned()
     }
@@ -600,7 +639,7 @@ where
         Q: ?Sized + Hash + Equivalent<K>,
     {
         let (hash, index) = self.locate(key);
-        self.shards[index].lock().contains(hash, key, &self.clock)
+        self.shards[index].read().contains(hash, key, &self.clock)
     }
 
     /// Removes the live entry for `key` and returns its value; the hook sees
@@ -632,7 +671,7 @@ where
         Q: ?Sized + Hash + Equivalent<K>,
     {
         let (hash, index) = self.locate(key);
-        let expires = self.shards[index].lock().expiry_of(hash, key, &self.clock)?;
+        let expires = self.shards[index].read().expiry_of(hash, key, &self.clock)?;
         (expires != NEVER)
             .then(|| Duration::from_nanos(expires.saturating_sub(self.clock.now_nanos())))
     }
@@ -682,18 +721,22 @@ where
         Q: ?Sized + Hash + Equivalent<K>,
     {
         let (hash, index) = self.locate(key);
-        self.shards[index].lock().is_expired(hash, key, &self.clock)
+        self.shards[index].read().is_expired(hash, key, &self.clock)
     }
 }
 
 /// The fixed overhead of a store with these types, shard count and name length: the store
 /// itself, its shards with their worst-case spare node storage, and its registry of
 /// computations in flight (allocated on first use).
-pub(crate) const fn fixed_overhead_of<K, V, S>(shards: usize, name_len: usize) -> usize {
+pub(crate) const fn fixed_overhead_of<K, V, S>(shards: usize, slots: usize, name_len: usize) -> usize {
     std::mem::size_of::<FaasCacheDict<K, V, S>>()
         + std::mem::size_of::<InFlight<K, V>>()
         + name_len
-        + shards * (std::mem::size_of::<CachePadded<Mutex<Shard<K, V>>>>() + slab_slack::<K, V>())
+        + shards
+            * (std::mem::size_of::<CachePadded<ReadMostly<Shard<K, V>>>>()
+                + slots * std::mem::size_of::<CachePadded<ReaderSlot>>()
+                + crate::policy::MIN_SKETCH_BYTES
+                + slab_slack::<K, V>())
 }
 
 #[inline]
@@ -726,6 +769,7 @@ impl<K, V, S> fmt::Debug for FaasCacheDict<K, V, S> {
         f.debug_struct("FaasCacheDict")
             .field("name", &self.name)
             .field("shards", &self.shards.len())
+            .field("policy", &self.policy)
             .field("max_items", &self.max_items())
             .field("max_size", &self.max_size())
             .field("default_ttl", &self.default_ttl())

@@ -17,6 +17,8 @@ mod hooks;
 mod key_ref;
 mod list;
 mod memoize;
+mod policy;
+mod read_mostly;
 mod shard;
 mod size;
 mod size_parse;
@@ -35,6 +37,7 @@ pub use hashbrown::Equivalent;
 pub use hooks::DeleteReason;
 pub use key_ref::KeyRef;
 pub use memo_macros::{faas_cached, DeepSize};
+pub use policy::Policy;
 pub use size::{ByteSize, IntoByteSize};
 pub use stats::CacheInfo;
 

@@ -14,7 +14,8 @@ pub use crate::memoize::Shape;
 /// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold even the
 /// fixed overhead of a one-shard store named with `name_len` bytes.
 pub const fn assert_max_size_fits<K, V>(max_size: u64, name_len: usize) {
-    let fixed = crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, name_len);
+    // One reader slot: a lower bound (the runtime count depends on the cores).
+    let fixed = crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, 1, name_len);
     assert!(
         max_size > fixed as u64,
         "`max_size` is smaller than the cache's fixed overhead for these key and value types \
@@ -40,11 +41,11 @@ impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CacheKey for T {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be cached",
     label = "this value is cached",
-    note = "a cached value must be `Clone + Send + 'static`: a hit returns a clone \
+    note = "a cached value must be `Clone + Send + Sync + 'static`: a hit returns a clone \
             (wrap it in `Arc` if cloning is costly or impossible)"
 )]
-pub trait CacheValue: Clone + Send + 'static {}
-impl<T: Clone + Send + 'static> CacheValue for T {}
+pub trait CacheValue: Clone + Send + Sync + 'static {}
+impl<T: Clone + Send + Sync + 'static> CacheValue for T {}
 
 /// Asserts [`CacheKey`] where the generated code calls it.
 pub const fn assert_cache_key<T: ?Sized + CacheKey>() {}

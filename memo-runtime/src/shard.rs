@@ -7,11 +7,14 @@
 //! user code called under the lock (`Eq` while probing, `Clone` of a hit) runs while the shard
 //! is consistent.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use hashbrown::{Equivalent, HashTable};
 
 use crate::clock::Clock;
 use crate::hooks::{Departed, DeleteReason, Departures};
 use crate::list::{LinkField, Links, List};
+use crate::policy::{Policy, Sketch, SKETCH_BYTES_PER_ENTRY};
 use crate::slab::{Slab, CHUNK};
 use crate::stats::ShardStats;
 use crate::wheel::{TimerNode, Wheel, POS_NONE};
@@ -37,7 +40,25 @@ pub(crate) struct Node<K, V> {
     order: Links,
     timer: Links,
     wheel_pos: u16,
+    /// S3-FIFO: hits since the entry last moved, up to [`MAX_FREQ`]. Atomic because hits
+    /// update it under the shared lock.
+    freq: AtomicU8,
+    /// S3-FIFO: which queue holds the entry.
+    queue: Queue,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    /// The LRU list, or S3-FIFO's main queue.
+    Main,
+    /// S3-FIFO's small queue of new arrivals.
+    Small,
+}
+
+/// Hits counted per entry by S3-FIFO.
+const MAX_FREQ: u8 = 3;
+/// Misses that admit a new key straight into S3-FIFO's main queue.
+const ADMIT_MISSES: u8 = 3;
 
 impl<K, V> TimerNode for Node<K, V> {
     fn expires(&self) -> u64 {
@@ -71,10 +92,15 @@ impl<K, V> LinkField<Node<K, V>> for OrderLinks {
 }
 
 /// Accounted bytes of one entry beyond the deep sizes of its key and value: the rest of its
-/// node and its hash-table slot.
-pub(crate) fn entry_overhead<K, V>() -> usize {
+/// node, its hash-table slot and (S3-FIFO) its share of the frequency sketch.
+pub(crate) fn entry_overhead<K, V>(policy: Policy) -> usize {
+    let sketch = match policy {
+        Policy::S3Fifo => SKETCH_BYTES_PER_ENTRY,
+        Policy::Lru => 0,
+    };
     std::mem::size_of::<Node<K, V>>() - std::mem::size_of::<K>() - std::mem::size_of::<V>()
         + TABLE_SLOT_BYTES
+        + sketch
 }
 
 /// Worst-case node storage a shard holds beyond its live entries (see [`Slab`]), counted in the
@@ -94,8 +120,14 @@ pub(crate) struct Shard<K, V> {
     /// Slab indices, found by the hash stored in each node.
     table: HashTable<u32>,
     slab: Slab<Node<K, V>>,
-    /// Eviction order: front is the least recently used.
+    /// LRU: front is the least recently used. S3-FIFO: the main queue, oldest first.
     order: List<OrderLinks>,
+    /// S3-FIFO's small queue, oldest first (empty under LRU).
+    small: List<OrderLinks>,
+    small_len: usize,
+    policy: Policy,
+    /// S3-FIFO's admission filter (unused under LRU).
+    sketch: Sketch,
     wheel: Wheel,
     /// Sum of the charges of the entries in `table`.
     bytes: usize,
@@ -103,11 +135,15 @@ pub(crate) struct Shard<K, V> {
 }
 
 impl<K, V> Shard<K, V> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(policy: Policy) -> Self {
         Shard {
             table: HashTable::new(),
             slab: Slab::new(),
             order: List::new(),
+            small: List::new(),
+            small_len: 0,
+            policy,
+            sketch: Sketch::default(),
             wheel: Wheel::new(),
             bytes: 0,
             stats: ShardStats::default(),
@@ -170,12 +206,46 @@ impl<K, V> Shard<K, V> {
         match self.find(hash, key) {
             Some(index) => {
                 self.stats.hits += 1;
-                self.order.move_to_back(&mut self.slab, index);
+                self.touch(index);
                 Some(&self.slab.get(index).value)
             }
             None => {
                 self.stats.misses += 1;
                 None
+            }
+        }
+    }
+
+    /// Looks a key up under the shared lock (S3-FIFO only): a hit only bumps the entry's
+    /// frequency, and only while it is below the maximum, so hot entries are read, never
+    /// written. An expired entry reads as absent; a writer reclaims it later. Counts nothing
+    /// (the caller counts in its reader slot).
+    #[inline]
+    pub(crate) fn get_shared<Q>(&self, hash: u64, key: &Q, clock: &Clock) -> Option<&V>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        debug_assert_eq!(self.policy, Policy::S3Fifo);
+        let node = self.slab.get(self.find(hash, key)?);
+        if node.expires != NEVER && node.expires <= clock.now_nanos() {
+            return None;
+        }
+        let freq = node.freq.load(Ordering::Relaxed);
+        if freq < MAX_FREQ {
+            // Racing hits may both write the same value: a lost hit of a counter capped at 3.
+            node.freq.store(freq + 1, Ordering::Relaxed);
+        }
+        Some(&node.value)
+    }
+
+    /// Records a hit on an entry, under the exclusive lock.
+    #[inline]
+    fn touch(&mut self, index: u32) {
+        match self.policy {
+            Policy::Lru => self.order.move_to_back(&mut self.slab, index),
+            Policy::S3Fifo => {
+                let freq = self.slab.get_mut(index).freq.get_mut();
+                *freq = (*freq + 1).min(MAX_FREQ);
             }
         }
     }
@@ -240,6 +310,18 @@ impl<K, V> Shard<K, V> {
         if let Some(index) = self.find(hash, &key) {
             return Some(self.replace(index, key, value, charge, expires, room, out));
         }
+        let queue = match self.policy {
+            Policy::Lru => Queue::Main,
+            Policy::S3Fifo => {
+                // Count the miss; a key that missed often recently skips the small queue.
+                self.sketch.fit(self.table.len() + 1);
+                if self.sketch.increment(hash) >= ADMIT_MISSES {
+                    Queue::Main
+                } else {
+                    Queue::Small
+                }
+            }
+        };
         let node = Node {
             key,
             value,
@@ -249,6 +331,8 @@ impl<K, V> Shard<K, V> {
             order: Links::UNLINKED,
             timer: Links::UNLINKED,
             wheel_pos: POS_NONE,
+            freq: AtomicU8::new(0),
+            queue,
         };
         let index = match self.evict_for(charge, room, out) {
             Some(free) => {
@@ -285,11 +369,20 @@ impl<K, V> Shard<K, V> {
         if expires != NEVER {
             self.wheel.insert(&mut self.slab, index);
         }
-        self.order.move_to_back(&mut self.slab, index);
+        self.touch(index);
         // A larger value may push the shard over its bound: evict others, never this entry
-        // (it is most recently used, and alone it fits).
-        while self.over(room, 0, 0) && self.order.front() != Some(index) {
-            self.evict_front(out);
+        // (alone it fits).
+        while self.over(room, 0, 0) && self.table.len() > 1 {
+            let Some(victim) = self.next_victim(Some(index)) else {
+                break;
+            };
+            let node = self.remove_index(victim);
+            self.stats.evictions += 1;
+            out.push(Departed {
+                key: node.key,
+                value: node.value,
+                reason: DeleteReason::Evicted,
+            });
         }
         (key, old)
     }
@@ -299,7 +392,7 @@ impl<K, V> Shard<K, V> {
     /// saves moving a node in the common one-in-one-out case.
     fn evict_for(&mut self, charge: usize, room: Room, out: &mut Departures<K, V>) -> Option<u32> {
         while self.over(room, 1, charge) {
-            let victim = self.order.front()?;
+            let victim = self.next_victim(None)?;
             self.detach(victim);
             self.stats.evictions += 1;
             if !self.over(room, 1, charge) {
@@ -315,9 +408,50 @@ impl<K, V> Shard<K, V> {
         None
     }
 
-    /// Evicts the least recently used entry, if any.
-    pub(crate) fn evict_front(&mut self, out: &mut Departures<K, V>) -> bool {
-        let Some(victim) = self.order.front() else {
+    /// The entry the policy evicts next (S3-FIFO moves entries between its queues to find
+    /// it). `protect` is never chosen: it is treated as just hit.
+    fn next_victim(&mut self, protect: Option<u32>) -> Option<u32> {
+        if self.policy == Policy::Lru {
+            return self.order.front().filter(|&i| Some(i) != protect);
+        }
+        // 1% of the entries, at least one: the small queue only filters new arrivals.
+        let small_target = (self.table.len() / 100).max(1);
+        // Set when the main queue holds nothing but `protect`.
+        let mut only_small = false;
+        loop {
+            if only_small || self.small_len > small_target || self.order.is_empty() {
+                let candidate = self.small.front()?;
+                let node = self.slab.get_mut(candidate);
+                if *node.freq.get_mut() == 0 && Some(candidate) != protect {
+                    return Some(candidate);
+                }
+                // Hit while new: promote to the main queue.
+                *node.freq.get_mut() = 0;
+                node.queue = Queue::Main;
+                self.small.unlink(&mut self.slab, candidate);
+                self.small_len -= 1;
+                self.order.push_back(&mut self.slab, candidate);
+            } else {
+                let candidate = self.order.front()?;
+                if Some(candidate) == protect {
+                    self.order.move_to_back(&mut self.slab, candidate);
+                    only_small = self.order.front() == protect;
+                    continue;
+                }
+                let freq = self.slab.get_mut(candidate).freq.get_mut();
+                if *freq == 0 {
+                    return Some(candidate);
+                }
+                // Hit since its last pass: another round, with one hit less.
+                *freq -= 1;
+                self.order.move_to_back(&mut self.slab, candidate);
+            }
+        }
+    }
+
+    /// Evicts the entry the policy picks, if any.
+    pub(crate) fn evict_one(&mut self, out: &mut Departures<K, V>) -> bool {
+        let Some(victim) = self.next_victim(None) else {
             return false;
         };
         let node = self.remove_index(victim);
@@ -342,7 +476,11 @@ impl<K, V> Shard<K, V> {
         let slab = &self.slab;
         self.table
             .insert_unique(hash, index, |&i| slab.get(i).hash);
-        self.order.push_back(&mut self.slab, index);
+        let (list, slab) = self.queue_of(index);
+        list.push_back(slab, index);
+        if self.slab.get(index).queue == Queue::Small {
+            self.small_len += 1;
+        }
         if expires != NEVER {
             self.wheel.insert(&mut self.slab, index);
         }
@@ -359,7 +497,11 @@ impl<K, V> Shard<K, V> {
             }
             Err(_) => unreachable!("every linked node is in the table"),
         }
-        self.order.unlink(&mut self.slab, index);
+        if self.slab.get(index).queue == Queue::Small {
+            self.small_len -= 1;
+        }
+        let (list, slab) = self.queue_of(index);
+        list.unlink(slab, index);
         self.wheel.remove(&mut self.slab, index);
         self.bytes -= charge;
     }
@@ -374,11 +516,22 @@ impl<K, V> Shard<K, V> {
                 Some(slot) => *slot = index,
                 None => unreachable!("every linked node is in the table"),
             }
-            self.order.relocate(&mut self.slab, from, index);
+            let (list, slab) = self.queue_of(index);
+            list.relocate(slab, from, index);
             self.wheel.relocate(&mut self.slab, from, index);
         }
         self.shrink_table_if_sparse();
         node
+    }
+
+    /// The list that holds (or will hold) a node, and the slab to walk it with.
+    #[inline]
+    fn queue_of(&mut self, index: u32) -> (&mut List<OrderLinks>, &mut Slab<Node<K, V>>) {
+        let list = match self.slab.get(index).queue {
+            Queue::Main => &mut self.order,
+            Queue::Small => &mut self.small,
+        };
+        (list, &mut self.slab)
     }
 
     fn remove_index(&mut self, index: u32) -> Node<K, V> {
@@ -442,7 +595,7 @@ impl<K, V> Shard<K, V> {
     /// Reclaims expired entries, then evicts least recently used ones until the shard fits.
     pub(crate) fn trim(&mut self, room: Room, clock: &Clock, out: &mut Departures<K, V>) {
         self.expire_due(clock, out);
-        while self.over(room, 0, 0) && self.evict_front(out) {}
+        while self.over(room, 0, 0) && self.evict_one(out) {}
     }
 
     /// Removes every entry; expired ones are reported as such.
@@ -451,6 +604,8 @@ impl<K, V> Shard<K, V> {
         self.table.clear();
         self.table.shrink_to(0, |_| 0);
         self.order.clear();
+        self.small.clear();
+        self.small_len = 0;
         self.wheel.clear();
         self.bytes = 0;
         for chunk in self.slab.take_all() {
@@ -462,9 +617,11 @@ impl<K, V> Shard<K, V> {
         }
     }
 
-    /// Visits live entries, least recently used first.
+    /// Visits the entries: LRU, least recently used first; S3-FIFO, the small queue then the
+    /// main queue, each oldest first.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&K, &V)) {
-        for index in self.order.iter(&self.slab) {
+        let small = self.small.iter(&self.slab);
+        for index in small.chain(self.order.iter(&self.slab)) {
             let node = self.slab.get(index);
             f(&node.key, &node.value);
         }

@@ -1,9 +1,11 @@
-//! Order, item bounds and the plain map API of `FaasCacheDict`.
+//! LRU order, item bounds and the plain map API of `FaasCacheDict`. (S3-FIFO's order has its
+//! own tests, in store_s3fifo.rs.)
 
-use memo_runtime::{CacheError, FaasCacheDict};
+use memo_runtime::{CacheError, FaasCacheDict, Policy};
 
 fn bounded(max_items: usize) -> FaasCacheDict<u32, String> {
     FaasCacheDict::builder()
+        .policy(Policy::Lru)
         .max_items(max_items)
         .build()
         .expect("valid settings")
@@ -162,6 +164,7 @@ fn borrowed_forms_look_up_owned_keys() {
 fn a_custom_hasher_can_be_given() {
     let cache: FaasCacheDict<u64, u64, std::collections::hash_map::RandomState> =
         FaasCacheDict::builder()
+            .policy(Policy::Lru)
             .hasher(std::collections::hash_map::RandomState::new())
             .max_items(2)
             .build()

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use memo_runtime::{ByteSize, CacheError, DeepSize, FaasCacheDict, MockClock};
+use memo_runtime::{ByteSize, CacheError, DeepSize, FaasCacheDict, MockClock, Policy};
 
 type Store = FaasCacheDict<String, Vec<u8>>;
 
@@ -29,9 +29,18 @@ fn charge(cache: &Store, len: usize) -> usize {
 }
 
 fn store_holding(entries: usize, value_len: usize) -> Store {
-    let probe = FaasCacheDict::builder().max_size("1M").build().unwrap();
-    let bound = probe.fixed_overhead() + entries * charge(&probe, value_len) + charge(&probe, value_len) / 2;
-    FaasCacheDict::builder().max_size(bound).build().unwrap()
+    let probe = FaasCacheDict::builder()
+        .policy(Policy::Lru)
+        .max_size("1M")
+        .build()
+        .unwrap();
+    let bound =
+        probe.fixed_overhead() + entries * charge(&probe, value_len) + charge(&probe, value_len) / 2;
+    FaasCacheDict::builder()
+        .policy(Policy::Lru)
+        .max_size(bound)
+        .build()
+        .unwrap()
 }
 
 #[test]

@@ -1,9 +1,10 @@
-//! Model-based test: random operation sequences against a plain reference model. After every
-//! step, contents, order, length and byte total agree, and no bound is exceeded.
+//! Model-based test of the LRU policy: random operation sequences against a plain reference
+//! model. After every step, contents, order, length and byte total agree, and no bound is
+//! exceeded. (S3-FIFO is checked against its invariants in store_s3fifo.rs.)
 
 use std::time::Duration;
 
-use memo_runtime::{DeepSize, FaasCacheDict, MockClock};
+use memo_runtime::{DeepSize, FaasCacheDict, MockClock, Policy};
 use proptest::prelude::*;
 
 type Key = u8;
@@ -132,6 +133,7 @@ fn value(len: usize) -> Value {
 fn run(ops: Vec<Op>, default_ttl_ms: Option<u64>) {
     let clock = MockClock::new();
     let mut builder = FaasCacheDict::builder()
+        .policy(Policy::Lru)
         .max_items(8)
         .max_size("8K")
         .clock(clock.clone());
