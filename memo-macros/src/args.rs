@@ -10,6 +10,13 @@ use crate::ctxt::Ctxt;
 use crate::size_parse::parse_byte_size;
 use crate::symbol;
 
+/// The eviction policies `policy = "..."` names.
+#[derive(Clone, Copy)]
+pub(crate) enum Policy {
+    S3Fifo,
+    Lru,
+}
+
 /// A validated option value and the tokens that gave it.
 pub(crate) struct Spanned<T> {
     pub(crate) value: T,
@@ -32,6 +39,7 @@ pub(crate) struct Options {
     /// In nanoseconds.
     pub(crate) dedupe_timeout: Option<Spanned<u64>>,
     pub(crate) in_impl: bool,
+    pub(crate) policy: Option<Policy>,
     /// Names seen, to report duplicates.
     seen: Vec<String>,
 }
@@ -96,6 +104,7 @@ impl Options {
             symbol::RESULT => self.result = bool_value(ctxt, &name, &value(&meta)?),
             symbol::OPTION => self.option = bool_value(ctxt, &name, &value(&meta)?),
             symbol::DEDUPE => self.dedupe = bool_value(ctxt, &name, &value(&meta)?),
+            symbol::POLICY => self.policy = policy(ctxt, &value(&meta)?),
             _ => {
                 ctxt.error_spanned_by(ident, unknown_message(&name));
                 return skip_value(&meta);
@@ -306,6 +315,27 @@ fn item_count(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
         other => ctxt.error_spanned_by(other, "`max_items` takes an integer literal, like `max_items = 256`"),
     }
     None
+}
+
+/// `policy = "s3fifo"` or `policy = "lru"`.
+fn policy(ctxt: &Ctxt, expr: &Expr) -> Option<Policy> {
+    const ACCEPTED: &str = "`policy` takes \"s3fifo\" (the default) or \"lru\"";
+    match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => match s.value().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "s3fifo" => Some(Policy::S3Fifo),
+            "lru" => Some(Policy::Lru),
+            _ => {
+                ctxt.error_spanned_by(s, format!("unknown policy {:?}: {ACCEPTED}", s.value()));
+                None
+            }
+        },
+        other => {
+            ctxt.error_spanned_by(other, ACCEPTED);
+            None
+        }
+    }
 }
 
 fn bool_value(ctxt: &Ctxt, name: &str, expr: &Expr) -> Option<LitBool> {

@@ -180,7 +180,7 @@ fn store_type(function: &Function, key: &Key) -> TokenStream {
 ///     if let Some(__memo_hit) = __memo_store.get(&KeyRef((&a, b))) {   // no clone on a hit
 ///         return [Ok|Some](__memo_hit);
 ///     }
-///     __memo_store.compute_missed((a.clone(), b.to_owned()), move || -> R { body }, Shape::..)
+///     miss(move || __memo_store.compute_missed((a.clone(), b.to_owned()), move || -> R { body }, ..))
 ///     // async: compute_missed_async(key, async move { body }, shape).await
 /// }
 /// ```
@@ -223,7 +223,13 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
         } else {
             quote!(compute_undeduped_missed)
         };
-        quote!(__memo_store.#method(#owned, move || -> #returns #block, #shape))
+        // The miss path (building the owned key, computing) lives in a cold function, so that
+        // the hit path above stays small enough to inline.
+        quote! {
+            ::memo_runtime::__private::miss(move || {
+                __memo_store.#method(#owned, move || -> #returns #block, #shape)
+            })
+        }
     };
     quote! {
         #(#attrs)*
@@ -311,6 +317,13 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
         builder.extend(quote!(.dedupe_timeout(::core::option::Option::Some(
             ::core::time::Duration::from_nanos(#nanos)
         ))));
+    }
+    if let Some(policy) = options.policy {
+        let policy = match policy {
+            crate::args::Policy::S3Fifo => quote!(S3Fifo),
+            crate::args::Policy::Lru => quote!(Lru),
+        };
+        builder.extend(quote!(.policy(::memo_runtime::Policy::#policy)));
     }
     if let Some(hook) = &options.on_delete {
         builder.extend(quote_spanned!(hook.span()=> .on_delete(#hook)));

@@ -12,6 +12,7 @@ pub(crate) const OPTION: &str = "option";
 pub(crate) const DEDUPE: &str = "dedupe";
 pub(crate) const DEDUPE_TIMEOUT: &str = "dedupe_timeout";
 pub(crate) const IN_IMPL: &str = "in_impl";
+pub(crate) const POLICY: &str = "policy";
 
 /// Every option, for "did you mean" suggestions and the list in error messages.
 pub(crate) const ALL: &[&str] = &[
@@ -27,6 +28,7 @@ pub(crate) const ALL: &[&str] = &[
     DEDUPE,
     DEDUPE_TIMEOUT,
     IN_IMPL,
+    POLICY,
 ];
 
 /// The parameter attribute that leaves an argument out of the key.

@@ -38,8 +38,9 @@ fn ensure_ticker() {
                 COARSE_NANOS.fetch_max(precise_nanos(), Ordering::Relaxed);
             });
         if let Err(err) = spawned {
-            // Without a ticker every read falls back to the precise clock (see `now_nanos`).
-            log::warn!("faas-memo: could not start the clock thread ({err}); using Instant::now");
+            // Without a ticker, writes (which set expiries) refresh the coarse time instead:
+            // expiry is then detected at the next write rather than within a millisecond.
+            log::warn!("faas-memo: could not start the clock thread ({err}); expiry is coarser");
             NO_TICKER.store(true, Ordering::Relaxed);
         }
     });
@@ -87,10 +88,9 @@ impl Clock {
         match &self.0 {
             ClockKind::System => {
                 let coarse = COARSE_NANOS.load(Ordering::Relaxed);
-                if coarse == 0 || NO_TICKER.load(Ordering::Relaxed) {
-                    // The ticker has not started: no entry has a TTL yet, or it failed.
-                    ensure_ticker();
-                    return precise_nanos().max(COARSE_NANOS.load(Ordering::Relaxed));
+                if coarse == 0 {
+                    // The ticker has not started: no entry has a TTL yet.
+                    return Self::start_ticker();
                 }
                 coarse
             }
@@ -98,11 +98,20 @@ impl Clock {
         }
     }
 
+    #[cold]
+    fn start_ticker() -> u64 {
+        ensure_ticker();
+        COARSE_NANOS.load(Ordering::Relaxed)
+    }
+
     /// Like [`now_nanos`](Self::now_nanos), and makes sure the system clock's ticker runs: called
     /// whenever an expiry is set, so that hits can rely on the coarse time.
     pub(crate) fn now_nanos_for_expiry(&self) -> u64 {
         if let ClockKind::System = self.0 {
             ensure_ticker();
+            if NO_TICKER.load(Ordering::Relaxed) {
+                COARSE_NANOS.fetch_max(precise_nanos(), Ordering::Relaxed);
+            }
         }
         self.now_nanos()
     }

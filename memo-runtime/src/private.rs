@@ -11,6 +11,13 @@ pub use std::sync::LazyLock;
 
 pub use crate::memoize::Shape;
 
+/// Runs the miss path of a memoized function out of line, so that its hit path stays small.
+#[cold]
+#[inline(never)]
+pub fn miss<R>(compute: impl FnOnce() -> R) -> R {
+    compute()
+}
+
 /// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold even the
 /// fixed overhead of a one-shard store named with `name_len` bytes.
 pub const fn assert_max_size_fits<K, V>(max_size: u64, name_len: usize) {

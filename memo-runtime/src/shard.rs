@@ -161,6 +161,7 @@ impl<K, V> Shard<K, V> {
         self.bytes
     }
 
+    #[inline(always)]
     fn find<Q>(&self, hash: u64, key: &Q) -> Option<u32>
     where
         Q: ?Sized + Equivalent<K>,
