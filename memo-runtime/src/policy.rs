@@ -136,19 +136,15 @@ impl Sketch {
             return 0;
         }
         let (index, shifts) = self.slots(hash);
-        let mut word = self.words[index];
-        let minimum = shifts
-            .iter()
-            .map(|&shift| (word >> shift) & 0xF)
-            .min()
-            .unwrap_or(0);
+        let word = self.words[index];
+        let counters = shifts.map(|shift| (word >> shift) & 0xF);
+        let minimum = counters.iter().copied().min().unwrap_or(0);
         if minimum < 15 {
-            for shift in shifts {
-                if (word >> shift) & 0xF == minimum {
-                    word += 1 << shift;
-                }
+            let mut add = 0;
+            for (counter, shift) in counters.into_iter().zip(shifts) {
+                add |= u64::from(counter == minimum) << shift;
             }
-            self.words[index] = word;
+            self.words[index] = word + add;
         }
         self.additions += 1;
         if self.additions >= self.reset_at {

@@ -411,6 +411,7 @@ impl<K, V> Shard<K, V> {
 
     /// The entry the policy evicts next (S3-FIFO moves entries between its queues to find
     /// it). `protect` is never chosen: it is treated as just hit.
+    #[inline]
     fn next_victim(&mut self, protect: Option<u32>) -> Option<u32> {
         if self.policy == Policy::Lru {
             return self.order.front().filter(|&i| Some(i) != protect);
@@ -489,6 +490,7 @@ impl<K, V> Shard<K, V> {
     }
 
     /// Takes a node out of table, order and wheel; it stays in the slab.
+    #[inline]
     fn detach(&mut self, index: u32) {
         let node = self.slab.get(index);
         let (hash, charge) = (node.hash, node.charge);
