@@ -31,10 +31,92 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Memoizes a function: its results are kept in a static per-function
-/// [`FaasCacheDict`](../memo_runtime/struct.FaasCacheDict.html), keyed on its arguments.
+/// Memoizes a function: its results are kept in a static, per-function
+/// `memo_runtime::FaasCacheDict`, keyed on its arguments.
 ///
-/// See the `memo_runtime` crate documentation for the options and the generated helpers.
+/// ```
+/// use memo_runtime::faas_cached;
+///
+/// #[faas_cached(ttl = 60, max_items = 256)]
+/// pub fn user_name(user_id: u64, locale: &str) -> String {
+///     format!("user {user_id} ({locale})") // the slow part
+/// }
+///
+/// assert_eq!(user_name(1, "fr"), "user 1 (fr)");
+/// assert_eq!(user_name(1, "fr"), "user 1 (fr)"); // a hit: no clone of "fr" to look it up
+/// let info = user_name_cache_info();
+/// assert_eq!((info.hits, info.misses), (1, 1));
+/// assert!(user_name_invalidate(1, "fr"));
+/// user_name_cache_clear();
+/// assert!(user_name_cache().is_empty());
+/// ```
+///
+/// # Options
+///
+/// All optional, each at most once, in any order. A bad option is a compile error on its token.
+///
+/// | option | value | meaning |
+/// | --- | --- | --- |
+/// | `ttl` | seconds, integer or float, > 0 (`ttl = 0.5`) | time to live of each result |
+/// | `max_size` | `"512K"`, `"64M"`, `"1.5G"`, `"2T"` (K = 1024) or bytes | byte bound over keys, values and overhead; key and value types implement `DeepSize` |
+/// | `max_items` | integer > 0 | item bound |
+/// | `policy` | `"s3fifo"` (default) or `"lru"` | eviction policy (see `memo_runtime::Policy`) |
+/// | `on_delete` | path to `fn(&K, &V, DeleteReason)`, or a closure | called for every entry that leaves |
+/// | `key`, `key_type` | an expression over the arguments, and its type | a custom key (`key = user.id, key_type = u64`) |
+/// | `name` | string | the name in `CacheInfo`; default `module_path::fn_name` |
+/// | `result` | `true` / `false` | cache only `Ok` values; default: on when the return type's name is `Result` |
+/// | `option` | `true` / `false` | cache only `Some` values; default: on when the return type's name is `Option` |
+/// | `dedupe` | `true` (default) / `false` | concurrent misses on one key compute once |
+/// | `dedupe_timeout` | seconds > 0 (default 30) | how long waiters wait for a computation that shows no progress |
+/// | `in_impl` | flag | the function is an associated function that mentions neither `self` nor `Self` |
+///
+/// # Arguments and the key
+///
+/// The key is the tuple of the arguments, owned: `&str` becomes `String`, `&[T]` `Vec<T>`,
+/// `&T` `T::Owned`, other types are cloned (so key types implement `Hash + Eq + Clone + Send +
+/// Sync`). A hit looks the key up by the borrowed arguments, without cloning them. Mark an
+/// argument `#[exclude]` to leave it out of the key (a connection, a logger, a request
+/// context); `invalidate` then does not take it. `key = ..., key_type = ...` replaces the key.
+///
+/// # Return values
+///
+/// A hit returns a clone of the cached value. For a `Result<T, E>` only `Ok` values are cached
+/// and the store holds `T` (errors are returned and the next call tries again); for an
+/// `Option<T>`, only `Some`. A return type is treated as a `Result` when its last path segment
+/// is named `Result` and has a type argument, so `io::Result<T>` and `anyhow::Result<T>` work as
+/// expected; a `Result` alias with another name needs `result = true`, and `result = false`
+/// caches errors too (then `E: Clone`). `fmt::Result` (no type argument) is cached whole.
+///
+/// # Methods
+///
+/// In an `impl` block, the helpers are associated functions (`Self::f_cache_info()`). A
+/// method's receiver is part of the key, so `a.f()` and `b.f()` never share a result: `Self`
+/// must then be `Hash + Eq + Clone`. Mark it `#[exclude] &self` to share results across all
+/// values. An associated function that mentions neither `self` nor `Self` needs `in_impl`.
+/// Generic `impl` blocks get one store per concrete type. Trait impls are not supported (the
+/// helpers would not be trait items): memoize an inherent function and call it.
+///
+/// # Async
+///
+/// An `async fn` shares its store with every caller; concurrent misses on one key run the body
+/// once and the others wait without blocking their executor thread (any executor). The helpers
+/// stay synchronous.
+///
+/// # Concurrency and failures
+///
+/// When several callers miss on the same key at once, one computes and the others wait for its
+/// value; callers on other keys never wait. If the computation panics, returns an error or
+/// `None`, or (async) is dropped, the waiters are released and one of them computes. A
+/// computation that shows no progress for `dedupe_timeout` (a future nobody polls, a stuck
+/// thread) is taken over by a waiter. Two memoized functions that call each other with
+/// different keys from two threads can wait on each other until that timeout: keep recursion
+/// within one thread or turn `dedupe` off.
+///
+/// # Not supported
+///
+/// Generic functions and `impl Trait` arguments (a static store needs one concrete type),
+/// `const fn`, arguments that borrow through more than one reference, return types that borrow.
+/// Each is a compile error that says why and what to do.
 #[proc_macro_attribute]
 pub fn faas_cached(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::faas_cached(args.into(), item.into()).into()
