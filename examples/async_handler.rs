@@ -22,7 +22,11 @@ async fn exchange_rate(from: &str, to: &str) -> Result<f64, String> {
 }
 
 async fn handle(request: u32) -> String {
-    let (from, to) = if request % 2 == 0 { ("EUR", "USD") } else { ("USD", "EUR") };
+    let (from, to) = if request % 2 == 0 {
+        ("EUR", "USD")
+    } else {
+        ("USD", "EUR")
+    };
     match exchange_rate(from, to).await {
         Ok(rate) => format!("request {request}: {from}->{to} = {rate}"),
         Err(err) => format!("request {request}: {err}"),

@@ -72,8 +72,7 @@ impl Options {
         match name.as_str() {
             symbol::IN_IMPL => {
                 self.in_impl = if meta.input.peek(Token![=]) {
-                    bool_value(ctxt, &name, &meta.value()?.parse()?)
-                        .is_some_and(|b| b.value)
+                    bool_value(ctxt, &name, &meta.value()?.parse()?).is_some_and(|b| b.value)
                 } else {
                     true
                 };
@@ -172,7 +171,13 @@ pub(crate) fn unwrap_group(expr: &Expr) -> &Expr {
 }
 
 fn is_negative(expr: &Expr) -> bool {
-    matches!(expr, Expr::Unary(ExprUnary { op: UnOp::Neg(_), .. }))
+    matches!(
+        expr,
+        Expr::Unary(ExprUnary {
+            op: UnOp::Neg(_),
+            ..
+        })
+    )
 }
 
 /// `ttl = 60`, `ttl = 0.5`: seconds greater than zero, as nanoseconds.
@@ -269,7 +274,10 @@ fn byte_size(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
             }
         },
         e if is_negative(e) => {
-            ctxt.error_spanned_by(e, "`max_size` must be greater than zero, found a negative number");
+            ctxt.error_spanned_by(
+                e,
+                "`max_size` must be greater than zero, found a negative number",
+            );
             return None;
         }
         other => {
@@ -312,7 +320,10 @@ fn item_count(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
         e if is_negative(e) => {
             ctxt.error_spanned_by(e, "`max_items` must be at least 1, found a negative number")
         }
-        other => ctxt.error_spanned_by(other, "`max_items` takes an integer literal, like `max_items = 256`"),
+        other => ctxt.error_spanned_by(
+            other,
+            "`max_items` takes an integer literal, like `max_items = 256`",
+        ),
     }
     None
 }
@@ -323,7 +334,12 @@ fn policy(ctxt: &Ctxt, expr: &Expr) -> Option<Policy> {
     match unwrap_group(expr) {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
-        }) => match s.value().to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+        }) => match s
+            .value()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
             "s3fifo" => Some(Policy::S3Fifo),
             "lru" => Some(Policy::Lru),
             _ => {
@@ -365,7 +381,10 @@ mod tests {
     #[test]
     fn all_errors_are_collected() {
         let ctxt = Ctxt::default();
-        let options = parse(&ctxt, quote::quote!(ttl = -1, max_size = "64Q", max_items = 3));
+        let options = parse(
+            &ctxt,
+            quote::quote!(ttl = -1, max_size = "64Q", max_items = 3),
+        );
         assert_eq!(options.max_items.map(|m| m.value), Some(3));
         let err = ctxt.check().unwrap_err();
         assert_eq!(err.into_iter().count(), 2);

@@ -196,7 +196,10 @@ fn take_exclude(attrs: &mut Vec<syn::Attribute>) -> bool {
 fn check_signature(ctxt: &Ctxt, item: &ItemFn) {
     let sig = &item.sig;
     if let Some(constness) = &sig.constness {
-        ctxt.error_spanned_by(constness, "a `const fn` cannot be memoized: it cannot use a cache");
+        ctxt.error_spanned_by(
+            constness,
+            "a `const fn` cannot be memoized: it cannot use a cache",
+        );
     }
     if let Some(variadic) = &sig.variadic {
         ctxt.error_spanned_by(variadic, "a variadic function cannot be memoized");

@@ -5,8 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::visit::Visit;
 use syn::{
-    Data, DeriveInput, Field, Fields, GenericParam, Ident, Index, Member, TypePath,
-    WherePredicate,
+    Data, DeriveInput, Field, Fields, GenericParam, Ident, Index, Member, TypePath, WherePredicate,
 };
 
 /// ```text

@@ -196,7 +196,10 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
     let (wrap_hit, shape) = match function.output.shape {
         Shape::Plain => (quote!(__memo_hit), quote!(PLAIN)),
         Shape::Ok => (quote!(::core::result::Result::Ok(__memo_hit)), quote!(OK)),
-        Shape::Some => (quote!(::core::option::Option::Some(__memo_hit)), quote!(SOME)),
+        Shape::Some => (
+            quote!(::core::option::Option::Some(__memo_hit)),
+            quote!(SOME),
+        ),
     };
     let shape = quote!(::memo_runtime::__private::Shape::#shape);
     let dedupe = options.dedupe.as_ref().map_or(true, |b| b.value);

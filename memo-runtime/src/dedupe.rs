@@ -12,8 +12,8 @@
 //! - Async waiters never block their thread: they park their task's waker in the slot, and a
 //!   small timer thread wakes them when the timeout is due. No executor is assumed.
 
-use std::collections::BinaryHeap;
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -393,8 +393,12 @@ mod tests {
     #[test]
     fn a_dropped_leader_releases_its_waiters() {
         let registry: InFlight<u32, u32> = InFlight::new();
-        let Joined::Lead(lead) = registry.join(1, &1) else { panic!() };
-        let Joined::Wait(slot) = registry.join(1, &1) else { panic!() };
+        let Joined::Lead(lead) = registry.join(1, &1) else {
+            panic!()
+        };
+        let Joined::Wait(slot) = registry.join(1, &1) else {
+            panic!()
+        };
         drop(lead);
         assert!(matches!(slot.wait(None), Some(Waited::Retry)));
         assert!(matches!(registry.join(1, &1), Joined::Lead(_)));
@@ -403,8 +407,12 @@ mod tests {
     #[test]
     fn a_stalled_leader_times_out() {
         let registry: InFlight<u32, u32> = InFlight::new();
-        let Joined::Lead(_lead) = registry.join(1, &1) else { panic!() };
-        let Joined::Wait(slot) = registry.join(1, &1) else { panic!() };
+        let Joined::Lead(_lead) = registry.join(1, &1) else {
+            panic!()
+        };
+        let Joined::Wait(slot) = registry.join(1, &1) else {
+            panic!()
+        };
         assert!(slot.wait(Some(Duration::from_millis(20))).is_none());
         registry.take_over(&slot);
         assert!(matches!(registry.join(1, &1), Joined::Lead(_)));

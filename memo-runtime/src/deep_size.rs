@@ -73,17 +73,56 @@ macro_rules! no_heap {
 }
 
 no_heap!(
-    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64, bool, char, (),
-    std::num::NonZeroU8, std::num::NonZeroU16, std::num::NonZeroU32, std::num::NonZeroU64,
-    std::num::NonZeroU128, std::num::NonZeroUsize, std::num::NonZeroI8, std::num::NonZeroI16,
-    std::num::NonZeroI32, std::num::NonZeroI64, std::num::NonZeroI128, std::num::NonZeroIsize,
-    std::sync::atomic::AtomicBool, std::sync::atomic::AtomicU8, std::sync::atomic::AtomicU16,
-    std::sync::atomic::AtomicU32, std::sync::atomic::AtomicU64, std::sync::atomic::AtomicUsize,
-    std::sync::atomic::AtomicI8, std::sync::atomic::AtomicI16, std::sync::atomic::AtomicI32,
-    std::sync::atomic::AtomicI64, std::sync::atomic::AtomicIsize,
-    std::time::Duration, std::time::Instant, std::time::SystemTime,
-    std::net::IpAddr, std::net::Ipv4Addr, std::net::Ipv6Addr, std::net::SocketAddr,
-    std::net::SocketAddrV4, std::net::SocketAddrV6, std::cmp::Ordering,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    bool,
+    char,
+    (),
+    std::num::NonZeroU8,
+    std::num::NonZeroU16,
+    std::num::NonZeroU32,
+    std::num::NonZeroU64,
+    std::num::NonZeroU128,
+    std::num::NonZeroUsize,
+    std::num::NonZeroI8,
+    std::num::NonZeroI16,
+    std::num::NonZeroI32,
+    std::num::NonZeroI64,
+    std::num::NonZeroI128,
+    std::num::NonZeroIsize,
+    std::sync::atomic::AtomicBool,
+    std::sync::atomic::AtomicU8,
+    std::sync::atomic::AtomicU16,
+    std::sync::atomic::AtomicU32,
+    std::sync::atomic::AtomicU64,
+    std::sync::atomic::AtomicUsize,
+    std::sync::atomic::AtomicI8,
+    std::sync::atomic::AtomicI16,
+    std::sync::atomic::AtomicI32,
+    std::sync::atomic::AtomicI64,
+    std::sync::atomic::AtomicIsize,
+    std::time::Duration,
+    std::time::Instant,
+    std::time::SystemTime,
+    std::net::IpAddr,
+    std::net::Ipv4Addr,
+    std::net::Ipv6Addr,
+    std::net::SocketAddr,
+    std::net::SocketAddrV4,
+    std::net::SocketAddrV6,
+    std::cmp::Ordering,
 );
 
 impl<T: ?Sized> DeepSize for std::marker::PhantomData<T> {
@@ -259,7 +298,8 @@ impl<K: DeepSize, V: DeepSize, S> DeepSize for HashMap<K, V, S> {
 
 impl<T: DeepSize, S> DeepSize for HashSet<T, S> {
     fn heap_size(&self) -> usize {
-        swiss_table_bytes::<T>(self.capacity()) + self.iter().map(DeepSize::heap_size).sum::<usize>()
+        swiss_table_bytes::<T>(self.capacity())
+            + self.iter().map(DeepSize::heap_size).sum::<usize>()
     }
 }
 
@@ -339,7 +379,10 @@ mod tests {
         assert_eq!((1u8, String::with_capacity(3)).heap_size(), 3);
         let ok: Result<String, u8> = Ok(String::with_capacity(4));
         assert_eq!(ok.heap_size(), 4);
-        assert_eq!([String::with_capacity(2), String::with_capacity(3)].heap_size(), 5);
+        assert_eq!(
+            [String::with_capacity(2), String::with_capacity(3)].heap_size(),
+            5
+        );
     }
 
     #[test]

@@ -140,8 +140,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         let shards: Box<[_]> = (0..settings.shards)
             .map(|_| CachePadded(ReadMostly::new(Shard::new(settings.policy), slots)))
             .collect();
-        let fixed_bytes =
-            fixed_overhead_of::<K, V, S>(shards.len(), slots, settings.name.len());
+        let fixed_bytes = fixed_overhead_of::<K, V, S>(shards.len(), slots, settings.name.len());
         FaasCacheDict {
             shards,
             policy: settings.policy,
@@ -560,7 +559,16 @@ where
         let mut out = Departures::new();
         let replaced = self.with_shard(index, |shard| {
             let room = self.room_for(shard);
-            shard.insert(hash, key, value, charge, expires, room, &self.clock, &mut out)
+            shard.insert(
+                hash,
+                key,
+                value,
+                charge,
+                expires,
+                room,
+                &self.clock,
+                &mut out,
+            )
         });
         self.evict_elsewhere(index, &mut out);
         self.finish(out);
@@ -650,7 +658,9 @@ where
     {
         let (hash, index) = self.locate(key);
         let mut out = Departures::new();
-        let removed = self.with_shard(index, |shard| shard.remove(hash, key, &self.clock, &mut out));
+        let removed = self.with_shard(index, |shard| {
+            shard.remove(hash, key, &self.clock, &mut out)
+        });
         self.finish(out);
         removed.map(|(key, value)| {
             notify(
@@ -671,7 +681,9 @@ where
         Q: ?Sized + Hash + Equivalent<K>,
     {
         let (hash, index) = self.locate(key);
-        let expires = self.shards[index].read().expiry_of(hash, key, &self.clock)?;
+        let expires = self.shards[index]
+            .read()
+            .expiry_of(hash, key, &self.clock)?;
         (expires != NEVER)
             .then(|| Duration::from_nanos(expires.saturating_sub(self.clock.now_nanos())))
     }
@@ -728,7 +740,11 @@ where
 /// The fixed overhead of a store with these types, shard count and name length: the store
 /// itself, its shards with their worst-case spare node storage, and its registry of
 /// computations in flight (allocated on first use).
-pub(crate) const fn fixed_overhead_of<K, V, S>(shards: usize, slots: usize, name_len: usize) -> usize {
+pub(crate) const fn fixed_overhead_of<K, V, S>(
+    shards: usize,
+    slots: usize,
+    name_len: usize,
+) -> usize {
     std::mem::size_of::<FaasCacheDict<K, V, S>>()
         + std::mem::size_of::<InFlight<K, V>>()
         + name_len

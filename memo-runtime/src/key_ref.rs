@@ -74,6 +74,9 @@ mod tests {
         assert!(borrowed.equivalent(&owned));
         let other = KeyRef(("de", &7u64, bytes, &'x'));
         assert!(!other.equivalent(&owned));
-        assert_eq!(state.hash_one(("a".to_owned(),)), state.hash_one(KeyRef(("a",))));
+        assert_eq!(
+            state.hash_one(("a".to_owned(),)),
+            state.hash_one(KeyRef(("a",)))
+        );
     }
 }

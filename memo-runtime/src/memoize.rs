@@ -144,7 +144,10 @@ where
     /// Caches the value of a computation, if it fits.
     fn keep(&self, key: K, value: V) {
         if let Err(err) = self.insert(key, value) {
-            log::debug!("faas-memo cache {:?}: result not cached: {err}", self.name());
+            log::debug!(
+                "faas-memo cache {:?}: result not cached: {err}",
+                self.name()
+            );
         }
     }
 

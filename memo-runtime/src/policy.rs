@@ -109,7 +109,11 @@ impl Sketch {
         self.reset_at = RESET_PER_ENTRY * capacity;
         // Grow when the entries outnumber the capacity; shrink when they use under an eighth.
         self.fit_high = capacity;
-        self.fit_low = if words == MIN_WORDS { 0 } else { capacity / 8 + 1 };
+        self.fit_low = if words == MIN_WORDS {
+            0
+        } else {
+            capacity / 8 + 1
+        };
     }
 
     /// The word of a hash and the shifts of its counters in it (distinct: an odd step through
@@ -212,7 +216,11 @@ mod tests {
         for k in 1000..(1000 + 20 * sketch.capacity() as u64) {
             sketch.increment(k.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         }
-        assert!(sketch.estimate(7) < before, "{} < {before}", sketch.estimate(7));
+        assert!(
+            sketch.estimate(7) < before,
+            "{} < {before}",
+            sketch.estimate(7)
+        );
     }
 
     #[test]

@@ -128,10 +128,15 @@ impl ErasedStatic {
 
     /// The instance of `T`, created by `init` on first use and never dropped.
     #[inline]
-    pub fn get_or_init<T: Any + Send + Sync>(&'static self, init: impl FnOnce() -> T) -> &'static T {
+    pub fn get_or_init<T: Any + Send + Sync>(
+        &'static self,
+        init: impl FnOnce() -> T,
+    ) -> &'static T {
         let mut init = Some(init);
         let first = self.first.get_or_init(|| {
-            let make = init.take().expect("OnceLock runs this closure at most once");
+            let make = init
+                .take()
+                .expect("OnceLock runs this closure at most once");
             Box::leak(Box::new(make()))
         });
         if let Some(value) = first.downcast_ref::<T>() {

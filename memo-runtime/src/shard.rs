@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use hashbrown::{Equivalent, HashTable};
 
 use crate::clock::Clock;
-use crate::hooks::{Departed, DeleteReason, Departures};
+use crate::hooks::{DeleteReason, Departed, Departures};
 use crate::list::{LinkField, Links, List};
 use crate::policy::{Policy, Sketch, SKETCH_BYTES_PER_ENTRY};
 use crate::slab::{Slab, CHUNK};
@@ -476,8 +476,7 @@ impl<K, V> Shard<K, V> {
         let node = self.slab.get(index);
         let (hash, charge, expires) = (node.hash, node.charge, node.expires);
         let slab = &self.slab;
-        self.table
-            .insert_unique(hash, index, |&i| slab.get(i).hash);
+        self.table.insert_unique(hash, index, |&i| slab.get(i).hash);
         let (list, slab) = self.queue_of(index);
         list.push_back(slab, index);
         if self.slab.get(index).queue == Queue::Small {

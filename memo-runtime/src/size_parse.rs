@@ -107,7 +107,9 @@ pub(crate) fn parse_byte_size(input: &str) -> Result<u64, SizeParseError> {
 }
 
 fn digits(s: &str) -> impl Iterator<Item = u128> + Clone + '_ {
-    s.bytes().filter(|b| *b != b'_').map(|b| u128::from(b - b'0'))
+    s.bytes()
+        .filter(|b| *b != b'_')
+        .map(|b| u128::from(b - b'0'))
 }
 
 /// The power of two of a unit: `""`/`"B"` 0, `"K"`/`"KB"`/`"KiB"` 10, and so on.

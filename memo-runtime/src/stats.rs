@@ -109,7 +109,10 @@ impl fmt::Display for CacheInfo {
 }
 
 /// Writes `Some(x)` as `x` and `None` as `None`.
-pub(crate) fn write_opt<T: fmt::Display>(f: &mut fmt::Formatter<'_>, value: Option<T>) -> fmt::Result {
+pub(crate) fn write_opt<T: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    value: Option<T>,
+) -> fmt::Result {
     match value {
         Some(v) => write!(f, "{v}"),
         None => f.write_str("None"),

@@ -118,7 +118,8 @@ impl Wheel {
         self.occupied[level] |= 1 << slot;
         self.next_due = self.next_due.min((when >> shift) << shift);
         // Fits in u16: level < 7, slot < 64.
-        slab.get_mut(index).set_wheel_pos((level * SLOTS + slot) as u16);
+        slab.get_mut(index)
+            .set_wheel_pos((level * SLOTS + slot) as u16);
     }
 
     /// Cancels a node's expiry; no-op for a node not in the wheel.

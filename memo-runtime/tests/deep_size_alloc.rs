@@ -54,7 +54,10 @@ fn check_within<T: DeepSize>(what: &str, tolerance: f64, build: impl FnOnce() ->
     let (value, real) = measured(build);
     let reported = value.heap_size();
     let error = (reported as f64 - real as f64).abs() / (real.max(1)) as f64;
-    println!("{what:50} reported {reported:>9} real {real:>9} ({:+.1}%)", (reported as f64 / real.max(1) as f64 - 1.0) * 100.0);
+    println!(
+        "{what:50} reported {reported:>9} real {real:>9} ({:+.1}%)",
+        (reported as f64 / real.max(1) as f64 - 1.0) * 100.0
+    );
     assert!(
         error <= tolerance,
         "{what}: reported {reported} bytes, really allocated {real} (error {:.1}%)",
@@ -93,8 +96,12 @@ fn reported_heap_sizes_are_within_ten_percent_of_real_allocations() {
     check("String (1 byte)", || "a".to_owned());
     check("String (10 000 bytes)", || "b".repeat(10_000));
     check("Vec<String> (1)", || vec![text(1)]);
-    check("Vec<String> (100)", || (0..100).map(text).collect::<Vec<_>>());
-    check("Vec<String> (5 000)", || (0..5_000).map(text).collect::<Vec<_>>());
+    check("Vec<String> (100)", || {
+        (0..100).map(text).collect::<Vec<_>>()
+    });
+    check("Vec<String> (5 000)", || {
+        (0..5_000).map(text).collect::<Vec<_>>()
+    });
     check("Box<[u8]> (4 096)", || vec![0u8; 4096].into_boxed_slice());
     check("Box<Inner>", || {
         Box::new(Inner {
@@ -106,10 +113,14 @@ fn reported_heap_sizes_are_within_ten_percent_of_real_allocations() {
         HashMap::from([(text(1), vec![1u8; 10])])
     });
     check("HashMap<String, Vec<u8>> (100)", || {
-        (0..100).map(|i| (text(i), vec![1u8; i])).collect::<HashMap<_, _>>()
+        (0..100)
+            .map(|i| (text(i), vec![1u8; i]))
+            .collect::<HashMap<_, _>>()
     });
     check("HashMap<String, Vec<u8>> (5 000)", || {
-        (0..5_000).map(|i| (text(i), vec![1u8; i % 64])).collect::<HashMap<_, _>>()
+        (0..5_000)
+            .map(|i| (text(i), vec![1u8; i % 64]))
+            .collect::<HashMap<_, _>>()
     });
     check("HashMap<u64, u64> (100 000)", || {
         (0..100_000u64).map(|i| (i, i)).collect::<HashMap<_, _>>()
@@ -139,9 +150,11 @@ fn reported_heap_sizes_are_within_ten_percent_of_real_allocations() {
         }
         m
     });
-    check_within("BTreeMap<u32, u32> collected from sorted (50 000)", 0.55, || {
-        (0..50_000u32).map(|i| (i, i)).collect::<BTreeMap<_, _>>()
-    });
+    check_within(
+        "BTreeMap<u32, u32> collected from sorted (50 000)",
+        0.55,
+        || (0..50_000u32).map(|i| (i, i)).collect::<BTreeMap<_, _>>(),
+    );
     check("derived Document nesting all of them", || Document {
         title: text(10),
         ids: (0..1_000).collect(),

@@ -30,7 +30,10 @@ async fn waiters_yield_on_a_single_threaded_runtime() {
     assert_eq!(fetch(1, "eu").await, "eu/1");
     let info = fetch_cache_info();
     assert_eq!(info.current_items, 1);
-    assert!(fetch_invalidate(1, "eu"), "helpers of an async fn are synchronous");
+    assert!(
+        fetch_invalidate(1, "eu"),
+        "helpers of an async fn are synchronous"
+    );
 }
 
 static MULTI_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -54,7 +57,11 @@ async fn one_run_for_many_tasks_on_a_multi_threaded_runtime() {
     assert_eq!(MULTI_CALLS.load(Ordering::SeqCst), 1);
     assert_eq!(multi(0).await, Err("zero".to_owned()));
     assert_eq!(multi(0).await, Err("zero".to_owned()));
-    assert_eq!(MULTI_CALLS.load(Ordering::SeqCst), 3, "errors are not cached");
+    assert_eq!(
+        MULTI_CALLS.load(Ordering::SeqCst),
+        3,
+        "errors are not cached"
+    );
 }
 
 static PLAIN_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -92,7 +99,11 @@ async fn a_dropped_leader_future_releases_its_waiters() {
     leader.abort();
     assert!(leader.await.unwrap_err().is_cancelled());
     assert_eq!(waiter.await.unwrap(), 9);
-    assert_eq!(DROPPED_CALLS.load(Ordering::SeqCst), 2, "a waiter computed instead");
+    assert_eq!(
+        DROPPED_CALLS.load(Ordering::SeqCst),
+        2,
+        "a waiter computed instead"
+    );
 }
 
 static FORGOTTEN_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -115,7 +126,10 @@ async fn a_leader_nobody_polls_is_taken_over_after_the_dedupe_timeout() {
     // Poll the leader once, so that it holds the key, then never again (but keep it alive).
     let waker = Waker::from(Arc::new(NoopWake));
     let mut leader: Pin<Box<dyn Future<Output = u32> + Send>> = Box::pin(second_try(1));
-    assert!(leader.as_mut().poll(&mut Context::from_waker(&waker)).is_pending());
+    assert!(leader
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
     assert_eq!(FORGOTTEN_CALLS.load(Ordering::SeqCst), 1);
     // A second caller waits 100 ms without progress from the leader, then computes.
     let value = tokio::time::timeout(Duration::from_secs(10), second_try(1))

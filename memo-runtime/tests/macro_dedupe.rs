@@ -65,7 +65,10 @@ fn two_slow_keys_run_in_parallel() {
         let b = s.spawn(|| rendezvous(2));
         assert_eq!((a.join().unwrap(), b.join().unwrap()), (1, 2));
     });
-    assert!(OVERLAPPED.load(Ordering::SeqCst), "the two bodies never ran at once");
+    assert!(
+        OVERLAPPED.load(Ordering::SeqCst),
+        "the two bodies never ran at once"
+    );
 }
 
 static FLAKY_CALLS: AtomicUsize = AtomicUsize::new(0);
@@ -92,7 +95,10 @@ fn a_panicking_body_does_not_wedge_its_key() {
         // Give the waiter time to join the computation in flight, then let the leader panic.
         std::thread::sleep(Duration::from_millis(50));
         RELEASE.wait();
-        assert!(leader.join().unwrap().is_err(), "the leader's panic reaches its caller");
+        assert!(
+            leader.join().unwrap().is_err(),
+            "the leader's panic reaches its caller"
+        );
         assert_eq!(waiter.join().unwrap(), 6, "a waiter computed instead");
     });
     assert_eq!(flaky(5), 6);

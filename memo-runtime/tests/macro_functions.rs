@@ -55,7 +55,11 @@ fn a_free_function_computes_once_per_key_and_helpers_work() {
 
     user_profile_cache_clear();
     assert!(user_profile_cache().is_empty());
-    assert_eq!(user_profile_cache_info().hits, 1, "counters survive a clear");
+    assert_eq!(
+        user_profile_cache_info().hits,
+        1,
+        "counters survive a clear"
+    );
 }
 
 static RESULT_CALLS: Calls = Calls::new();
@@ -185,7 +189,10 @@ fn an_excluded_argument_is_not_part_of_the_key() {
     assert_eq!(EXCLUDED_CALLS.get(), 1);
     let store: &FaasCacheDict<(u64,), u64> = query_cache();
     assert_eq!(store.keys(), [(4,)]);
-    assert!(query_invalidate(4), "invalidate takes the key arguments only");
+    assert!(
+        query_invalidate(4),
+        "invalidate takes the key arguments only"
+    );
 }
 
 #[derive(Clone)]
@@ -321,7 +328,12 @@ fn a_function_without_arguments_has_one_entry() {
     assert_eq!(config(), "config");
     assert_eq!(config(), "config");
     assert_eq!(NO_ARGS_CALLS.get(), 1);
-    assert_eq!(config_cache().get_ttl(&()).map(|t| t <= Duration::from_millis(500)), Some(true));
+    assert_eq!(
+        config_cache()
+            .get_ttl(&())
+            .map(|t| t <= Duration::from_millis(500)),
+        Some(true)
+    );
     assert!(config_invalidate());
 }
 
@@ -333,7 +345,11 @@ fn sized(n: usize) -> Vec<u8> {
 #[test]
 fn max_size_bounds_the_bytes_and_large_results_are_returned_uncached() {
     assert_eq!(sized(100).len(), 100);
-    assert_eq!(sized(1 << 20).len(), 1 << 20, "too large to cache, still returned");
+    assert_eq!(
+        sized(1 << 20).len(),
+        1 << 20,
+        "too large to cache, still returned"
+    );
     let info = sized_cache_info();
     assert_eq!(info.current_items, 1);
     assert_eq!(info.max_size_bytes, Some(64 * 1024));

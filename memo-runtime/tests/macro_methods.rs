@@ -68,13 +68,19 @@ fn methods_are_keyed_on_self_unless_it_is_excluded() {
     assert_eq!(CONVERT_CALLS.load(Ordering::SeqCst), 2);
     let store: &FaasCacheDict<(Pricing, u64), String> = Pricing::convert_cache();
     assert_eq!(store.len(), 2);
-    assert!(eur.convert_invalidate(5), "keyed on self: invalidate is a method");
+    assert!(
+        eur.convert_invalidate(5),
+        "keyed on self: invalidate is a method"
+    );
     assert_eq!(Pricing::convert_cache_info().current_items, 1);
 
     assert_eq!(eur.shared_rate(3), 30);
     assert_eq!(usd.shared_rate(3), 30);
     assert_eq!(SHARED_CALLS.load(Ordering::SeqCst), 1);
-    assert!(Pricing::shared_rate_invalidate(3), "self excluded: an associated function");
+    assert!(
+        Pricing::shared_rate_invalidate(3),
+        "self excluded: an associated function"
+    );
 }
 
 #[test]

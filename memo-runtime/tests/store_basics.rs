@@ -128,8 +128,17 @@ fn zero_item_bound_is_an_error_that_changes_nothing() {
         .max_items(0)
         .build()
         .unwrap_err();
-    assert!(matches!(err, CacheError::InvalidBound { name: "max_items", .. }));
-    assert_eq!(err.to_string(), "invalid max_items = 0: the item bound must be at least 1");
+    assert!(matches!(
+        err,
+        CacheError::InvalidBound {
+            name: "max_items",
+            ..
+        }
+    ));
+    assert_eq!(
+        err.to_string(),
+        "invalid max_items = 0: the item bound must be at least 1"
+    );
 
     let cache = bounded(3);
     fill(&cache, [1, 2, 3]);

@@ -34,8 +34,9 @@ fn store_holding(entries: usize, value_len: usize) -> Store {
         .max_size("1M")
         .build()
         .unwrap();
-    let bound =
-        probe.fixed_overhead() + entries * charge(&probe, value_len) + charge(&probe, value_len) / 2;
+    let bound = probe.fixed_overhead()
+        + entries * charge(&probe, value_len)
+        + charge(&probe, value_len) / 2;
     FaasCacheDict::builder()
         .policy(Policy::Lru)
         .max_size(bound)
@@ -55,7 +56,10 @@ fn byte_size_is_the_fixed_overhead_plus_each_entry() {
     );
     assert_eq!(cache.byte_size(), recomputed(&cache));
     cache.remove(&key(2));
-    assert_eq!(cache.byte_size(), cache.fixed_overhead() + charge(&cache, 100));
+    assert_eq!(
+        cache.byte_size(),
+        cache.fixed_overhead() + charge(&cache, 100)
+    );
 }
 
 #[test]
@@ -103,7 +107,9 @@ fn an_entry_larger_than_the_bound_is_refused_and_evicts_nothing() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    assert!(err.to_string().contains(&charge(&cache, 10_000).to_string()));
+    assert!(err
+        .to_string()
+        .contains(&charge(&cache, 10_000).to_string()));
     assert_eq!(cache.keys(), [key(0), key(1), key(2)]);
     assert_eq!(cache.byte_size(), before);
     assert_eq!(evicted.load(Ordering::SeqCst), 0);
@@ -131,7 +137,13 @@ fn a_bound_below_the_fixed_overhead_is_rejected() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, CacheError::InvalidBound { name: "max_size", .. }),
+        matches!(
+            err,
+            CacheError::InvalidBound {
+                name: "max_size",
+                ..
+            }
+        ),
         "{err}"
     );
     assert!(err.to_string().contains("fixed overhead"), "{err}");
@@ -165,17 +177,40 @@ fn size_strings_and_numbers_are_accepted_in_every_documented_form() {
 
 #[test]
 fn invalid_sizes_are_errors_naming_the_input() {
-    for input in ["64Q", "", "  ", "-1", "0", "abc", "1.5", "99999999999T", "1..5M", "M"] {
+    for input in [
+        "64Q",
+        "",
+        "  ",
+        "-1",
+        "0",
+        "abc",
+        "1.5",
+        "99999999999T",
+        "1..5M",
+        "M",
+    ] {
         let err = FaasCacheDict::<String, Vec<u8>>::builder()
             .max_size(input)
             .build()
             .unwrap_err();
-        assert!(matches!(err, CacheError::InvalidSize { .. }), "{input}: {err}");
-        assert!(err.to_string().contains(&format!("{input:?}")), "{input}: {err}");
+        assert!(
+            matches!(err, CacheError::InvalidSize { .. }),
+            "{input}: {err}"
+        );
+        assert!(
+            err.to_string().contains(&format!("{input:?}")),
+            "{input}: {err}"
+        );
     }
     for err in [
-        FaasCacheDict::<String, Vec<u8>>::builder().max_size(0).build().unwrap_err(),
-        FaasCacheDict::<String, Vec<u8>>::builder().max_size(-5i32).build().unwrap_err(),
+        FaasCacheDict::<String, Vec<u8>>::builder()
+            .max_size(0)
+            .build()
+            .unwrap_err(),
+        FaasCacheDict::<String, Vec<u8>>::builder()
+            .max_size(-5i32)
+            .build()
+            .unwrap_err(),
     ] {
         assert!(matches!(err, CacheError::InvalidSize { .. }), "{err}");
     }
@@ -239,9 +274,15 @@ fn without_deep_sizes_entries_are_accounted_by_inline_size() {
 
 #[test]
 fn measure_deep_size_accounts_heap_bytes_without_a_bound() {
-    let cache: Store = FaasCacheDict::builder().measure_deep_size().build().unwrap();
+    let cache: Store = FaasCacheDict::builder()
+        .measure_deep_size()
+        .build()
+        .unwrap();
     cache.insert(key(1), vec![0; 4096]).unwrap();
-    assert_eq!(cache.byte_size(), cache.fixed_overhead() + charge(&cache, 4096));
+    assert_eq!(
+        cache.byte_size(),
+        cache.fixed_overhead() + charge(&cache, 4096)
+    );
     assert_eq!(cache.max_size(), None);
 }
 

@@ -38,7 +38,8 @@ fn hammer(shards: usize) {
             let (cache, clock, next_id, inserted) = (&cache, &clock, &next_id, &inserted);
             scope.spawn(move || {
                 let mut mine = Vec::new();
-                let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407);
+                let mut state =
+                    0x9E37_79B9_7F4A_7C15u64 ^ (t + 1).wrapping_mul(0xA24B_AED4_963E_E407);
                 let mut rand = move |n: u64| {
                     state ^= state << 13;
                     state ^= state >> 7;
@@ -95,7 +96,11 @@ fn hammer(shards: usize) {
     accounted.sort_unstable();
     let mut expected = inserted.lock().unwrap().clone();
     expected.sort_unstable();
-    assert_eq!(accounted.len(), expected.len(), "every insert accounted once");
+    assert_eq!(
+        accounted.len(),
+        expected.len(),
+        "every insert accounted once"
+    );
     assert_eq!(accounted, expected);
 
     let info = cache.info();

@@ -29,7 +29,9 @@ fn every_departure_reaches_the_hook_with_its_reason() {
     cache.insert(3, 30).unwrap(); // evicts 1
     cache.insert(2, 21).unwrap(); // replaces 20
     cache.remove(&3); // removed
-    cache.insert_with_ttl(4, 40, Some(Duration::from_secs(1))).unwrap();
+    cache
+        .insert_with_ttl(4, 40, Some(Duration::from_secs(1)))
+        .unwrap();
     clock.advance(Duration::from_secs(1));
     cache.insert(5, 50).unwrap(); // reclaims 4
     cache.purge(); // 2 and 5
@@ -47,7 +49,10 @@ fn every_departure_reaches_the_hook_with_its_reason() {
     purged.sort_unstable_by_key(|&(k, _, _)| k);
     assert_eq!(
         purged,
-        [(2, 21, DeleteReason::Removed), (5, 50, DeleteReason::Removed)]
+        [
+            (2, 21, DeleteReason::Removed),
+            (5, 50, DeleteReason::Removed)
+        ]
     );
 }
 
@@ -94,7 +99,11 @@ fn a_panicking_hook_is_caught_counted_and_leaves_the_store_consistent() {
     for k in 0..10 {
         cache.insert(k, k.to_string()).unwrap();
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 8, "every eviction called the hook");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        8,
+        "every eviction called the hook"
+    );
     assert_eq!(cache.keys(), [8, 9]);
     assert_eq!(cache.info().hook_panics, 4);
     assert!(cache.info().to_string().contains("hook_panics=4"));
@@ -134,7 +143,9 @@ fn a_panicking_drop_of_an_evicted_value_reaches_the_caller_and_leaves_the_store_
 fn hooks_see_purge_of_expired_entries_as_expired() {
     let clock = MockClock::new();
     let (cache, log) = logged(10, &clock);
-    cache.insert_with_ttl(1, 1, Some(Duration::from_secs(1))).unwrap();
+    cache
+        .insert_with_ttl(1, 1, Some(Duration::from_secs(1)))
+        .unwrap();
     cache.insert(2, 2).unwrap();
     clock.advance(Duration::from_secs(2));
     cache.purge();

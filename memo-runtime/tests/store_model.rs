@@ -157,12 +157,20 @@ fn run(ops: Vec<Op>, default_ttl_ms: Option<u64>) {
         match op.clone() {
             Op::Insert(k, len) => {
                 let ok = model.insert(k, value(len), model.default_ttl_ms);
-                assert_eq!(cache.insert(k, value(len)).is_ok(), ok, "step {step}: {op:?}");
+                assert_eq!(
+                    cache.insert(k, value(len)).is_ok(),
+                    ok,
+                    "step {step}: {op:?}"
+                );
             }
             Op::InsertWithTtl(k, len, ttl) => {
                 let ok = model.insert(k, value(len), ttl.map(u64::from));
                 let ttl = ttl.map(|ms| Duration::from_millis(ms.into()));
-                assert_eq!(cache.insert_with_ttl(k, value(len), ttl).is_ok(), ok, "step {step}");
+                assert_eq!(
+                    cache.insert_with_ttl(k, value(len), ttl).is_ok(),
+                    ok,
+                    "step {step}"
+                );
             }
             Op::Get(k) => {
                 model.drop_expired();
@@ -205,7 +213,11 @@ fn run(ops: Vec<Op>, default_ttl_ms: Option<u64>) {
             Op::ChangeByteSize(extra) => {
                 let bound = model.fixed + extra;
                 let accepted = extra > 0;
-                assert_eq!(cache.change_byte_size(bound).is_ok(), accepted, "step {step}");
+                assert_eq!(
+                    cache.change_byte_size(bound).is_ok(),
+                    accepted,
+                    "step {step}"
+                );
                 if accepted {
                     model.max_bytes = Some(bound);
                     model.trim();
@@ -235,7 +247,11 @@ fn run(ops: Vec<Op>, default_ttl_ms: Option<u64>) {
         let items: Vec<(Key, &str)> = items.iter().map(|(k, v)| (*k, v.as_str())).collect();
         assert_eq!(items, expected, "step {step}: {op:?}");
         assert_eq!(cache.len(), model.entries.len(), "step {step}");
-        assert_eq!(cache.byte_size(), model.fixed + model.bytes(), "step {step}");
+        assert_eq!(
+            cache.byte_size(),
+            model.fixed + model.bytes(),
+            "step {step}"
+        );
         if let Some(max) = model.max_items {
             assert!(cache.len() <= max, "step {step}");
         }

@@ -94,7 +94,10 @@ fn set_ttl_counts_from_now_and_none_removes_the_expiry() {
     assert_eq!(cache.keys(), [1, 2]);
     clock.advance(SEC);
     assert_eq!(cache.keys(), [2]);
-    assert!(!cache.set_ttl(&1, Some(SEC)), "an expired key cannot be revived");
+    assert!(
+        !cache.set_ttl(&1, Some(SEC)),
+        "an expired key cannot be revived"
+    );
 }
 
 #[test]
@@ -117,7 +120,11 @@ fn is_expired_is_none_for_unknown_keys() {
     assert_eq!(cache.is_expired(&1), Some(false));
     assert_eq!(cache.is_expired(&2), None);
     clock.advance(SEC);
-    assert_eq!(cache.is_expired(&1), Some(true), "expired, not yet reclaimed");
+    assert_eq!(
+        cache.is_expired(&1),
+        Some(true),
+        "expired, not yet reclaimed"
+    );
     cache.insert(2, 2).unwrap(); // any write reclaims it
     assert_eq!(cache.is_expired(&1), None);
 }
@@ -155,7 +162,9 @@ fn expired_entries_are_reclaimed_by_writes_without_being_read() {
     cache.insert_with_ttl(5_000, 0, None).unwrap();
     let departed = departed.lock().unwrap();
     assert_eq!(departed.len(), 1_000);
-    assert!(departed.iter().all(|&(_, why)| why == DeleteReason::Expired));
+    assert!(departed
+        .iter()
+        .all(|&(_, why)| why == DeleteReason::Expired));
     drop(departed);
     assert_eq!(cache.info().expirations, 1_000);
     assert_eq!(
@@ -192,7 +201,11 @@ fn inserting_over_an_expired_entry_reports_expired_not_replaced() {
         .unwrap();
     cache.insert(1, 10).unwrap();
     clock.advance(SEC);
-    assert_eq!(cache.insert(1, 11), Ok(None), "the expired value is not handed back");
+    assert_eq!(
+        cache.insert(1, 11),
+        Ok(None),
+        "the expired value is not handed back"
+    );
     assert_eq!(cache.insert(1, 12), Ok(Some(11)));
     assert_eq!(
         *reasons.lock().unwrap(),
@@ -209,7 +222,11 @@ fn change_max_items_drops_expired_entries_before_live_ones() {
     cache.insert(4, 4).unwrap();
     clock.advance(SEC);
     cache.change_max_items(2).unwrap();
-    assert_eq!(cache.keys(), [1, 4], "the two expired went, no live one was evicted");
+    assert_eq!(
+        cache.keys(),
+        [1, 4],
+        "the two expired went, no live one was evicted"
+    );
     let info = cache.info();
     assert_eq!((info.expirations, info.evictions), (2, 0));
 }
