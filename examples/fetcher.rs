@@ -17,6 +17,14 @@ enum FetchError {
     Unavailable(u32),
 }
 
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Unavailable(id) => write!(f, "backend unavailable for id {id}"),
+        }
+    }
+}
+
 /// Fails on the first attempt for each even id, as a flaky backend would.
 #[faas_cached(ttl = 30, max_items = 1_000)]
 fn fetch_price(sku: &str, id: u32) -> Result<u64, FetchError> {
@@ -33,7 +41,7 @@ fn main() {
         for id in 1..=4 {
             match fetch_price("sku", id) {
                 Ok(price) => println!("round {round}: sku/{id} costs {price}"),
-                Err(err) => println!("round {round}: sku/{id} failed: {err:?} (not cached)"),
+                Err(err) => println!("round {round}: sku/{id} failed: {err} (not cached)"),
             }
         }
     }

@@ -52,7 +52,7 @@ pub(crate) struct Param {
 /// How an argument becomes part of the owned key.
 pub(crate) enum KeyPart {
     /// `&T` (or `&mut T`): the key holds `<T as ToOwned>::Owned`.
-    Borrowed { target: Type, mutable: bool },
+    Borrowed { target: Box<Type>, mutable: bool },
     /// Any owned type: the key holds a clone.
     Owned,
 }
@@ -137,7 +137,7 @@ impl Function {
                             // the body.
                             let ident = format_ident!("__memo_arg{}", i);
                             unpack.push(syn::parse_quote!(let #pattern = #ident;));
-                            arg.pat = Box::new(syn::parse_quote!(#ident));
+                            *arg.pat = syn::parse_quote!(#ident);
                             ident
                         }
                     };
@@ -252,7 +252,7 @@ fn key_part(ctxt: &Ctxt, ty: &Type) -> KeyPart {
                 );
             }
             KeyPart::Borrowed {
-                target: (**elem).clone(),
+                target: elem.clone(),
                 mutable: mutability.is_some(),
             }
         }

@@ -28,9 +28,12 @@ use crate::sync::Mutex;
 /// Shards of the registry; a power of two.
 const SHARDS: usize = 16;
 
+/// The computations in flight on keys of one registry shard.
+type Slots<K, V> = Mutex<Vec<Arc<Slot<K, V>>>>;
+
 /// The computations in flight for one store.
 pub(crate) struct InFlight<K, V> {
-    shards: [Mutex<Vec<Arc<Slot<K, V>>>>; SHARDS],
+    shards: [Slots<K, V>; SHARDS],
 }
 
 pub(crate) struct Slot<K, V> {
@@ -63,7 +66,7 @@ impl<K, V> InFlight<K, V> {
         }
     }
 
-    fn shard(&self, hash: u64) -> &Mutex<Vec<Arc<Slot<K, V>>>> {
+    fn shard(&self, hash: u64) -> &Slots<K, V> {
         &self.shards[(hash >> 40) as usize & (SHARDS - 1)]
     }
 }

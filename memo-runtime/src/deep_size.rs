@@ -265,7 +265,7 @@ tuple!(A B C D E F G H I J K);
 tuple!(A B C D E F G H I J K L);
 
 fn round_up(n: usize, align: usize) -> usize {
-    (n + align - 1) / align * align
+    n.div_ceil(align) * align
 }
 
 /// Bytes of the SwissTable (hashbrown, std's `HashMap`) allocation holding `capacity` entries

@@ -21,6 +21,9 @@ use crate::size::{ByteSize, IntoByteSize};
 use crate::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
 use crate::sync::CachePadded;
 
+/// A shard behind its lock, on cache lines of its own.
+type LockedShard<K, V> = CachePadded<ReadMostly<Shard<K, V>>>;
+
 /// "No bound" in the atomic bound fields.
 const UNBOUNDED: u64 = u64::MAX;
 
@@ -58,7 +61,7 @@ const UNBOUNDED: u64 = u64::MAX;
 /// # Ok::<(), memo_runtime::CacheError>(())
 /// ```
 pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
-    shards: Box<[CachePadded<ReadMostly<Shard<K, V>>>]>,
+    shards: Box<[LockedShard<K, V>]>,
     policy: Policy,
     /// Entries and bytes of all shards, maintained only when there is more than one.
     usage: CachePadded<Usage>,

@@ -107,13 +107,10 @@ impl Sketch {
         self.additions = 0;
         let capacity = words * 16 / COUNTERS_PER_ENTRY;
         self.reset_at = RESET_PER_ENTRY * capacity;
-        // Grow when the entries outnumber the capacity; shrink when they use under an eighth.
+        // Grow when the entries outnumber the capacity; shrink when they use under half of it,
+        // so that the sketch never holds more than `SKETCH_BYTES_PER_ENTRY` per entry.
         self.fit_high = capacity;
-        self.fit_low = if words == MIN_WORDS {
-            0
-        } else {
-            capacity / 8 + 1
-        };
+        self.fit_low = if words == MIN_WORDS { 0 } else { capacity / 2 };
     }
 
     /// The word of a hash and the shifts of its counters in it (distinct: an odd step through
@@ -181,6 +178,12 @@ impl Sketch {
             .unwrap_or(0)
     }
 
+    /// Bytes of counters allocated now.
+    #[cfg(test)]
+    pub(crate) fn allocated_bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+
     #[cfg(test)]
     fn capacity(&self) -> usize {
         self.words.len() * 16 / COUNTERS_PER_ENTRY
@@ -230,7 +233,7 @@ mod tests {
         assert_eq!(sketch.capacity(), 1024);
         sketch.fit(1020);
         assert_eq!(sketch.capacity(), 1024, "no churn for small changes");
-        sketch.fit(200);
+        sketch.fit(600);
         assert_eq!(sketch.capacity(), 1024, "no churn when shrinking a little");
         sketch.fit(5);
         assert_eq!(sketch.capacity(), MIN_WORDS);

@@ -55,7 +55,7 @@ pub trait CacheValue: Clone + Send + Sync + 'static {}
 impl<T: Clone + Send + Sync + 'static> CacheValue for T {}
 
 /// Asserts [`CacheKey`] where the generated code calls it.
-pub const fn assert_cache_key<T: ?Sized + CacheKey>() {}
+pub const fn assert_cache_key<T: CacheKey>() {}
 
 /// Asserts [`CacheValue`] where the generated code calls it.
 pub const fn assert_cache_value<T: CacheValue>() {}

@@ -23,10 +23,11 @@ use crate::wheel::{TimerNode, Wheel, POS_NONE};
 pub(crate) const NEVER: u64 = u64::MAX;
 
 /// Bytes charged per entry for its hash-table slot and its share of the slab's chunk index.
-/// The table stores a 4-byte index and a 1-byte control tag per bucket; buckets are at least
-/// 7/16 full after growth, and the table is shrunk when it falls below about a third, so a live
-/// entry costs at most ~11.5 bytes there, plus under 1.5 bytes of chunk index.
-const TABLE_SLOT_BYTES: usize = 16;
+/// The table stores a 4-byte index and a 1-byte control tag per bucket, 8 buckets per 7 of
+/// capacity; it is shrunk when its capacity exceeds 2.5 per live entry, so a live entry costs at
+/// most 14.3 bytes there. The chunk index costs 1.5 bytes per node, at most twice that with its
+/// spare capacity.
+const TABLE_SLOT_BYTES: usize = 18;
 
 pub(crate) struct Node<K, V> {
     pub(crate) key: K,
@@ -351,6 +352,7 @@ impl<K, V> Shard<K, V> {
         None
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn replace(
         &mut self,
         index: u32,
@@ -523,6 +525,9 @@ impl<K, V> Shard<K, V> {
             self.wheel.relocate(&mut self.slab, from, index);
         }
         self.shrink_table_if_sparse();
+        if self.policy == Policy::S3Fifo {
+            self.sketch.fit(self.table.len());
+        }
         node
     }
 
@@ -545,7 +550,10 @@ impl<K, V> Shard<K, V> {
     /// rehashes the live entries, which is paid for by the removals that made it sparse.
     fn shrink_table_if_sparse(&mut self) {
         let len = self.table.len();
-        if self.table.capacity() > 3 * len + 64 {
+        // Capacity above 2.5 entries per live one: at 5 bytes per bucket and 8 buckets per 7 of
+        // capacity, that is 14.3 bytes per entry, the most the charge leaves room for. A table
+        // that just doubled holds 2 per entry, so growing and shrinking never alternate.
+        if 2 * self.table.capacity() > 5 * len + 128 {
             let slab = &self.slab;
             self.table.shrink_to(len, |&i| slab.get(i).hash);
         }
@@ -629,14 +637,70 @@ impl<K, V> Shard<K, V> {
         }
     }
 
-    /// Bytes of memory the shard's structures hold now (nodes and table), for tests that
+    /// Bytes of memory the shard's structures hold now (nodes, table, sketch), for tests that
     /// compare accounting with reality.
     #[cfg(test)]
     pub(crate) fn structure_bytes(&self) -> usize {
-        self.slab.allocated_bytes() + self.table.allocation_size()
+        self.slab.allocated_bytes() + self.table.allocation_size() + self.sketch.allocated_bytes()
     }
 }
 
 fn is_expired_at(expires: u64, clock: &Clock) -> bool {
     expires != NEVER && expires <= clock.now_nanos()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hooks::Departures;
+
+    /// What a shard really allocates for its structures stays within what it accounts for
+    /// them: the per-entry overhead of its entries plus the slab slack counted in the store's
+    /// fixed overhead, whether it grows or shrinks.
+    #[test]
+    fn structures_stay_within_the_accounted_overhead() {
+        for policy in [Policy::S3Fifo, Policy::Lru] {
+            let clock = Clock::system();
+            let mut shard: Shard<u64, u64> = Shard::new(policy);
+            let mut out = Departures::new();
+            let charge = 16 + entry_overhead::<u64, u64>(policy);
+            // The smallest table and sketch are part of the fixed overhead too.
+            let fixed = slab_slack::<u64, u64>() + crate::policy::MIN_SKETCH_BYTES + 64;
+            // With u64 keys and values the whole charge is structure (the key and value live
+            // inline in the node).
+            let check = |shard: &Shard<u64, u64>, what: &str| {
+                let accounted = shard.bytes() + fixed;
+                assert!(
+                    shard.structure_bytes() <= accounted,
+                    "{policy:?} {what}: {} bytes allocated for {} entries, {accounted} accounted",
+                    shard.structure_bytes(),
+                    shard.len(),
+                );
+            };
+            let room = Room {
+                items: usize::MAX,
+                bytes: usize::MAX,
+            };
+            let mut next = 0u64;
+            for target in [10usize, 1_000, 100_000] {
+                while shard.len() < target {
+                    let hash = next.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                    shard.insert(hash, next, next, charge, NEVER, room, &clock, &mut out);
+                    next += 1;
+                }
+                check(&shard, "after growth");
+            }
+            // Remove nearly everything, in insertion order.
+            for k in 0..next - 10 {
+                let hash = k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                shard.remove(hash, &k, &clock, &mut out);
+                out.clear();
+                if shard.len() % 10_000 == 0 {
+                    check(&shard, "while shrinking");
+                }
+            }
+            assert_eq!(shard.len(), 10);
+            check(&shard, "after shrinking");
+        }
+    }
 }
