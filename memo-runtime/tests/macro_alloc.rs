@@ -1,0 +1,107 @@
+//! A hit allocates nothing but the clone of the returned value: borrowed arguments (`&str`,
+//! `&[u8]`) are looked up by their borrowed form, never turned into an owned key. Measured with
+//! a counting global allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::Arc;
+
+use memo_runtime::{faas_cached, FaasCacheDict};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|a| a.set(a.get() + 1));
+        BYTES.with(|b| b.set(b.get() + layout.size()));
+        // SAFETY: forwarded unchanged to the system allocator.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `alloc` above with this layout.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Allocations and bytes allocated by this thread while running `f`.
+fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
+    let (a0, b0) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));
+    let value = f();
+    let (a1, b1) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));
+    (value, a1 - a0, b1 - b0)
+}
+
+#[faas_cached(ttl = 60, max_items = 100)]
+fn name_length(name: &str, region: &str) -> usize {
+    name.len() + region.len()
+}
+
+#[faas_cached(max_items = 100)]
+fn greeting(name: &str) -> String {
+    format!("hello {name}")
+}
+
+#[faas_cached(max_items = 100)]
+fn payload(key: &[u8]) -> Vec<u8> {
+    vec![7; 256 + key.len()]
+}
+
+#[faas_cached(max_items = 100)]
+fn shared_payload(key: &str) -> Arc<[u8]> {
+    Arc::from(vec![1u8; 256 + key.len()])
+}
+
+#[test]
+fn hits_with_borrowed_arguments_allocate_only_the_returned_value() {
+    let name = "a-request-key-of-24-bytes";
+
+    // A Copy value: a hit allocates nothing at all.
+    name_length(name, "eu-west-1");
+    let (len, count, _) = allocations(|| name_length(name, "eu-west-1"));
+    assert_eq!(len, 34);
+    assert_eq!(count, 0, "a hit with &str arguments allocated");
+
+    // A String value: exactly one allocation, the clone of the returned value.
+    greeting(name);
+    let (value, count, bytes) = allocations(|| greeting(name));
+    assert_eq!(count, 1);
+    assert_eq!(bytes, value.capacity());
+
+    // &[u8] -> Vec<u8> (256+ bytes): one allocation of the value's size.
+    let key: &[u8] = b"binary-key";
+    payload(key);
+    let (value, count, bytes) = allocations(|| payload(key));
+    assert_eq!((count, bytes), (1, value.capacity()));
+
+    // Arc<[u8]>: a hit only bumps a reference count.
+    shared_payload(name);
+    let (value, count, _) = allocations(|| shared_payload(name));
+    assert_eq!(value.len(), 256 + name.len());
+    assert_eq!(count, 0);
+
+    let info = greeting_cache_info();
+    assert_eq!((info.hits, info.misses), (1, 1));
+}
+
+#[test]
+fn store_lookups_by_borrowed_keys_allocate_nothing() {
+    let cache: FaasCacheDict<String, u64> = FaasCacheDict::new();
+    cache.insert("key".to_owned(), 1).unwrap();
+    let (value, count, _) = allocations(|| cache.get("key"));
+    assert_eq!((value, count), (Some(1), 0));
+    let (_, count, _) = allocations(|| cache.get("missing"));
+    assert_eq!(count, 0);
+    let tuple: FaasCacheDict<(String, Vec<u8>), u64> = FaasCacheDict::new();
+    tuple.insert(("k".to_owned(), vec![1, 2]), 2).unwrap();
+    let bytes: &[u8] = &[1, 2];
+    let (value, count, _) = allocations(|| tuple.get(&memo_runtime::KeyRef(("k", bytes))));
+    assert_eq!((value, count), (Some(2), 0));
+}
