@@ -506,6 +506,12 @@ where
         (hash, index)
     }
 
+    /// The shard that holds `key`, for tests of the sharded eviction order.
+    #[doc(hidden)]
+    pub fn shard_index<Q: ?Sized + Hash>(&self, key: &Q) -> usize {
+        self.locate(key).1
+    }
+
     /// Stores `value` with the default TTL and returns the value it replaced (a replaced entry
     /// counts as used).
     ///

@@ -277,3 +277,48 @@ fn sharded_store_keeps_the_item_bound_exact() {
     assert_eq!(cache.get(&999), Some(999));
     assert_eq!(cache.info().evictions, 990);
 }
+
+/// The documented order of a sharded store (`Builder::shards`): each shard keeps its own LRU
+/// list, an insert evicts from its own shard first, and `keys()` lists shard after shard.
+#[test]
+fn a_sharded_store_evicts_from_the_inserting_keys_shard_first() {
+    let cache: FaasCacheDict<u32, u32> = FaasCacheDict::builder()
+        .policy(Policy::Lru)
+        .shards(4)
+        .max_items(16)
+        .build()
+        .unwrap();
+    for k in 0..16 {
+        cache.insert(k, k).unwrap();
+    }
+    // keys(): contiguous per shard, in shard order, LRU order within each.
+    let keys = cache.keys();
+    let shards: Vec<usize> = keys.iter().map(|k| cache.shard_index(k)).collect();
+    assert!(shards.windows(2).all(|w| w[0] <= w[1]), "{shards:?}");
+    for shard in 0..4 {
+        let mine: Vec<u32> = keys
+            .iter()
+            .copied()
+            .filter(|k| cache.shard_index(k) == shard)
+            .collect();
+        let mut sorted = mine.clone();
+        sorted.sort_unstable();
+        assert_eq!(mine, sorted, "insertion (= LRU) order within shard {shard}");
+    }
+    // A new key evicts the least recently used entry of its own shard.
+    for k in 100..200 {
+        let shard = cache.shard_index(&k);
+        let lru_of_shard = cache
+            .keys()
+            .into_iter()
+            .find(|key| cache.shard_index(key) == shard);
+        cache.insert(k, k).unwrap();
+        assert_eq!(cache.len(), 16);
+        if let Some(victim) = lru_of_shard {
+            assert!(
+                !cache.contains_key(&victim),
+                "{victim} should have been evicted for {k}"
+            );
+        }
+    }
+}
