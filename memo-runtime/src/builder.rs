@@ -17,6 +17,8 @@ use crate::size::{ByteSize, IntoByteSize};
 /// Measures the bytes of a key and a value (their deep or inline sizes).
 pub(crate) type Weigher<K, V> = fn(&K, &V) -> usize;
 
+/// The inline size of a key and a value (what a store without deep sizes charges; it computes
+/// it directly rather than through this function).
 pub(crate) fn inline_weight<K, V>(_: &K, _: &V) -> usize {
     std::mem::size_of::<K>() + std::mem::size_of::<V>()
 }
@@ -60,7 +62,8 @@ pub struct Builder<K, V, S = DefaultHashBuilder> {
     name: Option<String>,
     clock: Clock,
     hasher: S,
-    weigher: Weigher<K, V>,
+    /// `None`: inline sizes.
+    weigher: Option<Weigher<K, V>>,
     shards: usize,
     policy: Policy,
     dedupe_timeout: Option<Duration>,
@@ -81,7 +84,7 @@ impl<K, V> Builder<K, V> {
             name: None,
             clock: Clock::system(),
             hasher: DefaultHashBuilder::default(),
-            weigher: inline_weight::<K, V>,
+            weigher: None,
             shards: 1,
             policy: Policy::default(),
             dedupe_timeout: Some(DEFAULT_DEDUPE_TIMEOUT),
@@ -117,7 +120,7 @@ impl<K, V, S> Builder<K, V, S> {
     #[doc(hidden)]
     pub fn max_size_weighed(mut self, size: u64, weigher: Weigher<K, V>) -> Self {
         self.max_size = Some(size.into_byte_size());
-        self.weigher = weigher;
+        self.weigher = Some(weigher);
         self
     }
 
@@ -129,7 +132,7 @@ impl<K, V, S> Builder<K, V, S> {
         K: DeepSize,
         V: DeepSize,
     {
-        self.weigher = deep_weight::<K, V>;
+        self.weigher = Some(deep_weight::<K, V>);
         self
     }
 

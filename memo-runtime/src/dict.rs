@@ -67,7 +67,8 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     usage: CachePadded<Usage>,
     hasher: S,
     clock: Clock,
-    weigher: Weigher<K, V>,
+    /// `None`: keys and values are charged their inline size.
+    weigher: Option<Weigher<K, V>>,
     hook: Option<Hook<K, V>>,
     max_items: AtomicU64,
     max_bytes: AtomicU64,
@@ -98,7 +99,7 @@ pub(crate) struct Settings<K, V, S> {
     pub(crate) name: String,
     pub(crate) clock: Clock,
     pub(crate) hasher: S,
-    pub(crate) weigher: Weigher<K, V>,
+    pub(crate) weigher: Option<Weigher<K, V>>,
     pub(crate) shards: usize,
     pub(crate) policy: Policy,
     pub(crate) dedupe_timeout: Option<Duration>,
@@ -550,7 +551,11 @@ where
     }
 
     fn insert_expiring(&self, key: K, value: V, ttl_nanos: u64) -> Result<Option<V>, CacheError> {
-        let charge = (self.weigher)(&key, &value).saturating_add(self.entry_overhead);
+        let weight = match self.weigher {
+            None => std::mem::size_of::<K>() + std::mem::size_of::<V>(),
+            Some(weigh) => weigh(&key, &value),
+        };
+        let charge = weight.saturating_add(self.entry_overhead);
         let available = self.entry_byte_limit();
         if charge > available {
             return Err(CacheError::DataTooLarge {
