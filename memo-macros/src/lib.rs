@@ -26,9 +26,7 @@ mod valid;
 #[proc_macro_derive(DeepSize, attributes(deep_size))]
 pub fn derive_deep_size(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    deep_size::expand(&input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    deep_size::expand(&input).into()
 }
 
 /// Memoizes a function: its results are kept in a static, per-function
@@ -114,9 +112,11 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 ///
 /// # Not supported
 ///
-/// Generic functions and `impl Trait` arguments (a static store needs one concrete type),
-/// `const fn`, arguments that borrow through more than one reference, return types that borrow.
-/// Each is a compile error that says why and what to do.
+/// Generic functions and `impl Trait` arguments or return types (a static store needs one
+/// concrete type), `const fn`, arguments that borrow through more than one reference, return
+/// types that borrow. Each is a compile error that says why and what to do. A key or value type
+/// that misses a bound (`Hash`, `Clone`, `Send`...) is one error per missing bound, on that
+/// type; `compile_fail` cases of each are in the `ui-tests` crate.
 #[proc_macro_attribute]
 pub fn faas_cached(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::faas_cached(args.into(), item.into()).into()
