@@ -98,7 +98,10 @@ impl Options {
                 Expr::Lit(ExprLit {
                     lit: Lit::Str(s), ..
                 }) => self.name = Some(s.clone()),
-                other => ctxt.error_spanned_by(other, "`name` takes a string literal"),
+                other => ctxt.error_spanned_by(
+                    other,
+                    "`name` takes a string literal, like `name = \"user_profiles\"`",
+                ),
             },
             symbol::RESULT => self.result = bool_value(ctxt, &name, &value(&meta)?),
             symbol::OPTION => self.option = bool_value(ctxt, &name, &value(&meta)?),

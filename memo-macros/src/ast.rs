@@ -2,7 +2,7 @@
 //! form the key and how the key owns them, and what of its return value is cached.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::visit::Visit;
 use syn::{
     FnArg, GenericArgument, GenericParam, Ident, ItemFn, Pat, PatIdent, PathArguments, ReturnType,
@@ -23,6 +23,9 @@ pub(crate) struct Function {
     pub(crate) output: Output,
     /// Inside an `impl` block: helpers are associated functions, called as `Self::..`.
     pub(crate) in_impl: bool,
+    /// A key or value type names a std type that is not `Send + Sync` (`Rc`, `RefCell`, a raw
+    /// pointer...); see [`names_thread_unsafe_type`].
+    pub(crate) maybe_not_thread_safe: bool,
 }
 
 pub(crate) struct ReceiverArg {
@@ -58,12 +61,25 @@ pub(crate) enum KeyPart {
 }
 
 impl KeyPart {
-    /// The type the key holds for an argument of type `ty`.
+    /// The type the key holds for an argument of type `ty`. rustc spans a type from its first
+    /// token to its last, so `<T as ToOwned>::Owned` is given the spans of `T`'s ends: a bound
+    /// error on it then points at `T` in the user's signature.
     pub(crate) fn owned_type(&self, ty: &Type) -> TokenStream {
         match self {
             KeyPart::Borrowed { target, .. } => {
-                quote!(<#target as ::std::borrow::ToOwned>::Owned)
+                let (first, last) = end_spans(&target.to_token_stream());
+                let open = quote_spanned!(first=> <);
+                let rest = quote_spanned!(last=> as ::std::borrow::ToOwned>::Owned);
+                quote!(#open #target #rest)
             }
+            KeyPart::Owned => quote!(#ty),
+        }
+    }
+
+    /// The type a hit looks the argument up by, without owning it: `str` for `&str`.
+    pub(crate) fn lookup_type(&self, ty: &Type) -> TokenStream {
+        match self {
+            KeyPart::Borrowed { target, .. } => quote!(#target),
             KeyPart::Owned => quote!(#ty),
         }
     }
@@ -97,7 +113,7 @@ impl Function {
         for (i, input) in item.sig.inputs.iter_mut().enumerate() {
             match input {
                 FnArg::Receiver(recv) => {
-                    let excluded = take_exclude(&mut recv.attrs);
+                    let excluded = take_exclude(ctxt, &mut recv.attrs);
                     let kind = match (&recv.reference, recv.mutability) {
                         (Some(_), None) => ReceiverKind::Ref,
                         (Some(_), Some(_)) => ReceiverKind::RefMut,
@@ -124,7 +140,7 @@ impl Function {
                     });
                 }
                 FnArg::Typed(arg) => {
-                    let excluded = take_exclude(&mut arg.attrs);
+                    let excluded = take_exclude(ctxt, &mut arg.attrs);
                     let ident = match &*arg.pat {
                         Pat::Ident(PatIdent {
                             ident,
@@ -165,7 +181,16 @@ impl Function {
             finder.visit_signature(&item.sig);
             finder.0
         };
+        let maybe_not_thread_safe = names_thread_unsafe_type(&output.value)
+            || params
+                .iter()
+                .any(|p| !p.excluded && names_thread_unsafe_type(&p.ty))
+            || options
+                .key_type
+                .as_ref()
+                .is_some_and(names_thread_unsafe_type);
         Function {
+            maybe_not_thread_safe,
             is_async: item.sig.asyncness.is_some(),
             in_impl: options.in_impl || receiver.is_some() || mentions_self,
             receiver,
@@ -187,9 +212,20 @@ impl Function {
 }
 
 /// Removes `#[exclude]` from a parameter's attributes; whether it was there.
-fn take_exclude(attrs: &mut Vec<syn::Attribute>) -> bool {
+fn take_exclude(ctxt: &Ctxt, attrs: &mut Vec<syn::Attribute>) -> bool {
     let before = attrs.len();
-    attrs.retain(|attr| !attr.path().is_ident(symbol::EXCLUDE));
+    attrs.retain(|attr| {
+        if !attr.path().is_ident(symbol::EXCLUDE) {
+            return true;
+        }
+        if attr.meta.require_path_only().is_err() {
+            ctxt.error_spanned_by(
+                &attr.meta,
+                "`exclude` takes no value: write `#[exclude]` to leave the argument out of the key",
+            );
+        }
+        false
+    });
     attrs.len() != before
 }
 
@@ -219,13 +255,24 @@ fn check_signature(ctxt: &Ctxt, item: &ItemFn) {
         }
     }
     let mut impl_trait = ImplTraitFinder(Vec::new());
-    impl_trait.visit_signature(sig);
-    for found in impl_trait.0 {
+    for input in &sig.inputs {
+        impl_trait.visit_fn_arg(input);
+    }
+    for found in impl_trait.0.drain(..) {
         ctxt.error_spanned_by(
             found,
             "`impl Trait` makes the function generic, and a memoized function needs one \
              concrete type for its static cache: name a concrete type (an argument can be a \
              `&dyn Trait` marked `#[exclude]`)",
+        );
+    }
+    impl_trait.visit_return_type(&sig.output);
+    for found in impl_trait.0 {
+        ctxt.error_spanned_by(
+            found,
+            "the cache's `static` must name the type of the cached value, and an `impl Trait` \
+             return type has no name: return a concrete type, or an \
+             `Arc<dyn Trait + Send + Sync>`",
         );
     }
 }
@@ -310,33 +357,36 @@ fn output(ctxt: &Ctxt, options: &Options, output: &ReturnType) -> Output {
         returns,
     };
     let (last, first_arg) = last_segment(&returns);
-    let wanted = |flag: &Option<syn::LitBool>, name: &str, shape: Shape| -> Option<Output> {
-        let auto = last.as_deref() == Some(name);
-        let on = flag.as_ref().map_or(auto, |b| b.value);
-        if !on {
-            return None;
-        }
-        match &first_arg {
-            Some(value) => Some(Output {
-                shape,
-                value: value.clone(),
-                returns: returns.clone(),
-            }),
-            None => {
-                if let Some(flag) = flag.as_ref().filter(|b| b.value) {
-                    ctxt.error_spanned_by(
-                        flag,
-                        format!(
-                            "`{}` needs a return type with a generic argument for the cached \
-                             value, like `{name}<T, ..>`",
-                            flag.to_token_stream()
-                        ),
-                    );
-                }
-                None
+    let wanted =
+        |flag: &Option<syn::LitBool>, name: &str, shape: Shape| -> Option<Output> {
+            let auto = last.as_deref() == Some(name);
+            let on = flag.as_ref().map_or(auto, |b| b.value);
+            if !on {
+                return None;
             }
-        }
-    };
+            match &first_arg {
+                Some(value) => Some(Output {
+                    shape,
+                    value: value.clone(),
+                    returns: returns.clone(),
+                }),
+                None => {
+                    if let Some(flag) = flag.as_ref().filter(|b| b.value) {
+                        ctxt.error_spanned_by(
+                            flag,
+                            format!(
+                            "`{option} = true` needs a return type whose first type argument is \
+                             the cached value, like `{example}`; for any other return type, \
+                             remove `{option} = true` to cache every value",
+                            option = name.to_lowercase(),
+                            example = if name == "Result" { "Result<T, E>" } else { "Option<T>" },
+                        ),
+                        );
+                    }
+                    None
+                }
+            }
+        };
     if let Some(out) = wanted(&options.result, "Result", Shape::Ok) {
         return out;
     }
@@ -362,6 +412,36 @@ fn last_segment(ty: &Type) -> (Option<String>, Option<Type>) {
         _ => None,
     };
     (Some(last.ident.to_string()), first)
+}
+
+/// Whether `ty` names, anywhere inside, a std type that is never `Send + Sync`: `Rc`,
+/// `RefCell`, `Cell`, `UnsafeCell`, `OnceCell`, `rc::Weak` or a raw pointer.
+///
+/// Such a store cannot be in a `static` (which must be `Sync`), and rustc explains why through
+/// every private type inside the store, after the readable `CacheKey`/`CacheValue` error. For
+/// these types the expansion keeps the store in an `ErasedStatic`, which is `Sync` whatever it
+/// holds, so the readable error is the only one. A user type of the same name (a `Cell` in a
+/// grid) is not an error, only a slightly slower hit (a type check per call).
+fn names_thread_unsafe_type(ty: &Type) -> bool {
+    struct Finder(bool);
+    impl<'ast> Visit<'ast> for Finder {
+        fn visit_type_ptr(&mut self, _: &'ast syn::TypePtr) {
+            self.0 = true;
+        }
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            let mut names = path.segments.iter().map(|s| s.ident.to_string());
+            let last = names.next_back();
+            let parent = names.next_back();
+            match (parent.as_deref(), last.as_deref()) {
+                (_, Some("Rc" | "RefCell" | "Cell" | "UnsafeCell" | "OnceCell"))
+                | (Some("rc"), Some("Weak")) => self.0 = true,
+                _ => syn::visit::visit_path(self, path),
+            }
+        }
+    }
+    let mut finder = Finder(false);
+    finder.visit_type(ty);
+    finder.0
 }
 
 struct SelfFinder(bool);
@@ -392,4 +472,31 @@ pub(crate) fn span_of(tokens: &TokenStream) -> Span {
         .into_iter()
         .next()
         .map_or_else(Span::call_site, |t| t.span())
+}
+
+/// The spans of the first and last tokens, to build tokens that rustc spans over the whole of
+/// `tokens` (`Span::join` is unstable in proc macros).
+pub(crate) fn end_spans(tokens: &TokenStream) -> (Span, Span) {
+    let mut trees = tokens.clone().into_iter();
+    let first = trees.next().map_or_else(Span::call_site, |t| t.span());
+    let last = trees.last().map_or(first, |t| t.span());
+    (first, last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn std_types_that_are_not_thread_safe_are_recognised() {
+        let flagged = |ty: &str| names_thread_unsafe_type(&syn::parse_str(ty).unwrap());
+        assert!(flagged("Rc<String>"));
+        assert!(flagged("Vec<std::rc::Rc<str>>"));
+        assert!(flagged("Result<RefCell<u8>, String>"));
+        assert!(flagged("*const u8"));
+        assert!(flagged("std::rc::Weak<u8>"));
+        assert!(!flagged("Arc<String>"));
+        assert!(!flagged("std::sync::Weak<u8>"));
+        assert!(!flagged("Vec<Mutex<u8>>"));
+    }
 }

@@ -1,14 +1,14 @@
 //! Emits the memoized function and its helpers. [`faas_cached`] runs the checks first; the
 //! emitting functions below never validate.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{GenericParam, Ident};
 
 use crate::args::Options;
-use crate::ast::{span_of, Function, KeyPart, ReceiverKind, Shape};
+use crate::ast::{end_spans, span_of, Function, KeyPart, ReceiverKind, Shape};
 use crate::ctxt::Ctxt;
 
 /// Names of the generated items.
@@ -96,92 +96,356 @@ fn fallback(function: &Function) -> TokenStream {
     }
 }
 
-/// The key: its type, the borrowed form a hit looks up, and the owned form a miss stores.
+/// The key: how a hit looks it up by borrowed arguments, how a miss builds it owned, and the
+/// generic helpers through which the generated code uses the store.
+///
+/// Every use of the store that needs the key and value bounds (`get`, `compute_missed`,
+/// `remove`, `build_lenient`, `ErasedStatic::get_or_init`) goes through a small generic helper,
+/// declared inside the body that calls it, whose type parameters are bounded by `CacheKey` and
+/// `CacheValue` only; the body names the concrete types in the call's turbofish, with the
+/// user's spans. So when a type misses a bound, the store code type-checks anyway (it is
+/// generic) and rustc reports:
+/// - in each body, the `assert_cache_key::<T>()` call that precedes the helper call; the helper
+///   call's error is the same predicate on the same span (rustc narrows a turbofish bound error
+///   to the argument), which rustc suppresses as a duplicate within a body;
+/// - across bodies, those assertion errors are identical, which rustc prints once.
+///
+/// The user sees one error per missing bound, on the argument or return type, worded by the
+/// `#[diagnostic::on_unimplemented]` of the assertion traits, instead of `E0599: the method
+/// `get` exists but its trait bounds were not satisfied` for every method the expansion calls.
+/// The calls that remain concrete (`<T as Clone>::clone`, `<T as ToOwned>::to_owned`, the
+/// return type of `f_cache`) are spanned on `T` for the same reason. Two cases keep one more
+/// error each: an `async fn` (awaiting the miss helper's future checks its bounds again, on the
+/// attribute), and a value or key type that is not `Send + Sync` without naming a known
+/// non-thread-safe std type (the `static` holding the store must be `Sync`; see
+/// `ast::names_thread_unsafe_type`).
 struct Key {
-    ty: TokenStream,
     /// Statements that compute a custom key first.
     prepare: TokenStream,
+    shape: KeyShape,
+    /// The value type, with the user's spans.
+    value: TokenStream,
+}
+
+enum KeyShape {
+    /// The tuple of the owned arguments (`()` without any).
+    Tuple(Vec<Part>),
+    /// `key = expr, key_type = T`: the value of a local `__memo_key: T`.
+    Custom(TokenStream),
+}
+
+/// One argument (or the receiver) in the key.
+struct Part {
+    /// The owned type the key holds, spanned on the argument's type.
+    owned_ty: TokenStream,
+    /// The type a hit looks up by reference (`str` for a `&str` argument).
+    lookup_ty: TokenStream,
+    /// `&Q`, for a hit.
     lookup: TokenStream,
+    /// The owned value, for a miss.
     owned: TokenStream,
-    /// `(span, owned type)` of each part, to assert the key bounds on the right token.
-    parts: Vec<(proc_macro2::Span, TokenStream)>,
+    /// For a `&T` argument, the spans of the ends of `T`.
+    borrowed_spans: Option<(Span, Span)>,
 }
 
 impl Key {
     fn new(options: &Options, function: &Function) -> Key {
+        let value = function.output.value.to_token_stream();
         if let (Some(expr), Some(ty)) = (&options.key, &options.key_type) {
             return Key {
-                ty: quote!(#ty),
                 prepare: quote!(let __memo_key: #ty = #expr;),
-                lookup: quote!(&__memo_key),
-                owned: quote!(__memo_key),
-                parts: vec![(ty.span(), quote!(#ty))],
+                shape: KeyShape::Custom(ty.to_token_stream()),
+                value,
             };
         }
-        let (mut types, mut lookup, mut owned, mut parts) = (vec![], vec![], vec![], vec![]);
+        let mut parts = Vec::new();
         if let Some(receiver) = function.keyed_receiver() {
-            types.push(quote!(Self));
-            lookup.push(match receiver.kind {
-                ReceiverKind::Ref => quote!(self),
-                ReceiverKind::RefMut => quote!(&*self),
-                ReceiverKind::Value => quote!(&self),
+            // The user's `self` token: it resolves to the receiver whatever the hygiene of the
+            // code around, and spans errors on it.
+            let self_token = &receiver.token;
+            let self_ty = quote_spanned!(span_of(self_token)=> Self);
+            let lookup = match receiver.kind {
+                ReceiverKind::Ref => quote!(#self_token),
+                ReceiverKind::RefMut => quote!(&*#self_token),
+                ReceiverKind::Value => quote!(&#self_token),
+            };
+            parts.push(Part {
+                owned: clone_call(&self_ty, &lookup),
+                owned_ty: self_ty.clone(),
+                lookup_ty: self_ty,
+                lookup,
+                borrowed_spans: None,
             });
-            owned.push(match receiver.kind {
-                ReceiverKind::Value => quote!(::core::clone::Clone::clone(&self)),
-                _ => quote!(::core::clone::Clone::clone(&*self)),
-            });
-            parts.push((span_of(&receiver.token), quote!(Self)));
         }
         for param in function.key_params() {
             let ident = &param.ident;
-            let owned_ty = param.key.owned_type(&param.ty);
-            match &param.key {
-                KeyPart::Borrowed { mutable: false, .. } => {
-                    lookup.push(quote!(#ident));
-                    owned.push(quote!(::std::borrow::ToOwned::to_owned(#ident)));
+            let mut borrowed_spans = None;
+            let (lookup, owned) = match &param.key {
+                KeyPart::Borrowed { target, mutable } => {
+                    let lookup = if *mutable {
+                        quote!(&*#ident)
+                    } else {
+                        quote!(#ident)
+                    };
+                    // `<T as ToOwned>::to_owned`, spanned like the key part's type, so that
+                    // a `T` without `Clone` is one error there (see `Key`).
+                    let (first, last) = end_spans(&target.to_token_stream());
+                    let open = quote_spanned!(first=> <);
+                    let method = quote_spanned!(last=> as ::std::borrow::ToOwned>::to_owned);
+                    borrowed_spans = Some((first, last));
+                    (lookup.clone(), quote!(#open #target #method(#lookup)))
                 }
-                KeyPart::Borrowed { mutable: true, .. } => {
-                    lookup.push(quote!(&*#ident));
-                    owned.push(quote!(::std::borrow::ToOwned::to_owned(&*#ident)));
+                KeyPart::Owned => (
+                    quote!(&#ident),
+                    clone_call(&param.ty.to_token_stream(), &quote!(&#ident)),
+                ),
+            };
+            parts.push(Part {
+                owned_ty: param.key.owned_type(&param.ty),
+                lookup_ty: param.key.lookup_type(&param.ty),
+                lookup,
+                owned,
+                borrowed_spans,
+            });
+        }
+        Key {
+            prepare: TokenStream::new(),
+            shape: KeyShape::Tuple(parts),
+            value,
+        }
+    }
+
+    /// For the first `&T` argument, the spans of the ends of `T`. The key type then names
+    /// `<T as ToOwned>::Owned`, which the signature of `f_cache` normalizes: when `T` is not
+    /// `Clone`, its error is the assertion's, and printed once if spanned on `T` (see [`Key`]).
+    fn borrowed_spans(&self) -> Option<(Span, Span)> {
+        match &self.shape {
+            KeyShape::Tuple(parts) => parts.iter().find_map(|p| p.borrowed_spans),
+            KeyShape::Custom(_) => None,
+        }
+    }
+
+    /// `[Self::]f_cache()`, as the other generated functions call it. Spanned on the
+    /// attribute: when an associated function is taken for a free one (it mentions neither
+    /// `self` nor `Self`, and `in_impl` is missing), "cannot find function `f_cache`" points
+    /// there rather than into the signature.
+    fn store_call(&self, names: &Names) -> TokenStream {
+        let prefix = &names.prefix;
+        let cache = Ident::new(&names.cache.to_string(), Span::call_site());
+        quote!(#prefix #cache())
+    }
+
+    /// `&'static FaasCacheDict<K, V>`, the return type of `f_cache`, spanned over the first
+    /// `&T` argument's `T` (see `borrowed_spans`).
+    fn store_ref(&self) -> TokenStream {
+        let (key, value) = (self.ty(), &self.value);
+        match self.borrowed_spans() {
+            Some((first, last)) => {
+                let open = quote_spanned!(first=> &'static ::memo_runtime::FaasCacheDict<);
+                let close = quote_spanned!(last=> >);
+                quote!(#open #key, #value #close)
+            }
+            None => quote!(&'static ::memo_runtime::FaasCacheDict<#key, #value>),
+        }
+    }
+
+    /// The store's key type.
+    fn ty(&self) -> TokenStream {
+        match &self.shape {
+            KeyShape::Tuple(parts) => {
+                let types = parts.iter().map(|p| &p.owned_ty);
+                quote!((#(#types,)*))
+            }
+            KeyShape::Custom(ty) => ty.clone(),
+        }
+    }
+
+    /// The store's type.
+    fn store(&self) -> TokenStream {
+        let (key, value) = (self.ty(), &self.value);
+        quote!(::memo_runtime::FaasCacheDict<#key, #value>)
+    }
+
+    /// The owned key, for a miss.
+    fn owned(&self) -> TokenStream {
+        match &self.shape {
+            KeyShape::Tuple(parts) => {
+                let owned = parts.iter().map(|p| &p.owned);
+                quote!((#(#owned,)*))
+            }
+            KeyShape::Custom(_) => quote!(__memo_key),
+        }
+    }
+
+    /// The lookup argument of a `get` or `remove` helper, if it takes one.
+    fn lookup_arg(&self) -> TokenStream {
+        match &self.shape {
+            KeyShape::Tuple(parts) if parts.is_empty() => TokenStream::new(),
+            KeyShape::Tuple(parts) => {
+                let lookup = parts.iter().map(|p| &p.lookup);
+                quote!(, (#(#lookup,)*))
+            }
+            KeyShape::Custom(_) => quote!(, &__memo_key),
+        }
+    }
+
+    /// One assertion per key part and one for the value, each spanned on the user's type, so
+    /// that a missing bound reads as one line about that argument. Repeated at the top of every
+    /// body that uses the store (see [`Key`]).
+    fn assertions(&self) -> TokenStream {
+        let mut out = TokenStream::new();
+        let keys: Vec<&TokenStream> = match &self.shape {
+            KeyShape::Tuple(parts) => parts.iter().map(|p| &p.owned_ty).collect(),
+            KeyShape::Custom(ty) => vec![ty],
+        };
+        for ty in keys {
+            let span = span_of(ty);
+            out.extend(quote_spanned!(span=>
+                ::memo_runtime::__private::assert_cache_key::<#ty>();
+            ));
+        }
+        let value = &self.value;
+        out.extend(quote_spanned!(span_of(value)=>
+            ::memo_runtime::__private::assert_cache_value::<#value>();
+        ));
+        out
+    }
+
+    /// The generic signature of the helpers that use the store; see [`Generic`].
+    fn generic(&self) -> Generic {
+        let mut params = Vec::new();
+        let mut bounds = Vec::new();
+        let mut turbofish = Vec::new();
+        let (key, lookup_param, lookup) = match &self.shape {
+            KeyShape::Tuple(parts) => {
+                let keys: Vec<Ident> = (0..parts.len()).map(|i| format_ident!("K{}", i)).collect();
+                let queries: Vec<Ident> =
+                    (0..parts.len()).map(|i| format_ident!("Q{}", i)).collect();
+                for (k, q) in keys.iter().zip(&queries) {
+                    bounds.push(quote!(#k: ::memo_runtime::__private::CacheKey));
+                    bounds.push(quote!(
+                        #q: ?::core::marker::Sized + ::core::hash::Hash + ::memo_runtime::Equivalent<#k>
+                    ));
                 }
-                KeyPart::Owned => {
-                    lookup.push(quote!(&#ident));
-                    owned.push(quote!(::core::clone::Clone::clone(&#ident)));
+                params.extend(keys.iter().map(|k| quote!(#k)));
+                params.extend(queries.iter().map(|q| quote!(#q)));
+                turbofish.extend(parts.iter().map(|p| p.owned_ty.clone()));
+                turbofish.extend(parts.iter().map(|p| p.lookup_ty.clone()));
+                if parts.is_empty() {
+                    (quote!(()), TokenStream::new(), quote!(&()))
+                } else {
+                    (
+                        quote!((#(#keys,)*)),
+                        quote!(__memo_lookup: (#(&#queries,)*),),
+                        quote!(&::memo_runtime::KeyRef(__memo_lookup)),
+                    )
                 }
             }
-            parts.push((param.ty.span(), owned_ty.clone()));
-            types.push(owned_ty);
-        }
-        let lookup = if lookup.is_empty() {
-            quote!(&())
-        } else {
-            quote!(&::memo_runtime::KeyRef((#(#lookup,)*)))
+            KeyShape::Custom(ty) => {
+                params.push(quote!(K0));
+                bounds.push(quote!(K0: ::memo_runtime::__private::CacheKey));
+                turbofish.push(ty.clone());
+                (
+                    quote!(K0),
+                    quote!(__memo_lookup: &K0,),
+                    quote!(__memo_lookup),
+                )
+            }
         };
-        Key {
-            ty: quote!((#(#types,)*)),
-            prepare: TokenStream::new(),
+        params.push(quote!(V));
+        bounds.push(quote!(V: ::memo_runtime::__private::CacheValue));
+        turbofish.push(self.value.clone());
+        Generic {
+            params,
+            bounds,
+            turbofish,
+            key,
+            lookup_param,
             lookup,
-            owned: quote!((#(#owned,)*)),
-            parts,
         }
     }
 }
 
-fn store_type(function: &Function, key: &Key) -> TokenStream {
-    let key_ty = &key.ty;
-    let value = &function.output.value;
-    quote!(::memo_runtime::FaasCacheDict<#key_ty, #value>)
+/// `<T as Clone>::clone(arg)`, spanned over `T` like the assertion on `T`, so that a `T`
+/// without `Clone` is reported once, there (see [`Key`]).
+fn clone_call(ty: &TokenStream, arg: &TokenStream) -> TokenStream {
+    let (first, last) = end_spans(ty);
+    let open = quote_spanned!(first=> <);
+    let method = quote_spanned!(last=> as ::core::clone::Clone>::clone);
+    quote!(#open #ty #method(#arg))
+}
+
+/// A helper generic over the key parts and the value (see [`Key`]): `K0, K1` the owned key
+/// parts, `Q0, Q1` what a hit looks them up by, `V` the value.
+struct Generic {
+    /// `K0, K1, Q0, Q1, V`.
+    params: Vec<TokenStream>,
+    /// `K0: CacheKey, Q0: ?Sized + Hash + Equivalent<K0>, .., V: CacheValue`.
+    bounds: Vec<TokenStream>,
+    /// The concrete types for `params`, with the user's spans.
+    turbofish: Vec<TokenStream>,
+    /// The key type in terms of the parameters: `(K0, K1,)`.
+    key: TokenStream,
+    /// `__memo_lookup: (&Q0, &Q1,),` or nothing for a key without parts.
+    lookup_param: TokenStream,
+    /// What the helper passes to `get` or `remove`: `&KeyRef(__memo_lookup)`.
+    lookup: TokenStream,
+}
+
+impl Generic {
+    /// Declares `fn #name<K.., Q.., V, #extra..>(#args) -> #output where #bounds { #body }`
+    /// and returns it with the path that calls it with the concrete types, `_` for each extra
+    /// parameter (`#name::<P0, .., V, _>`). Each extra parameter comes with its bounds, if any.
+    fn helper(
+        &self,
+        name: &str,
+        extra: &[(&str, TokenStream)],
+        args: TokenStream,
+        output: TokenStream,
+        body: TokenStream,
+    ) -> (TokenStream, TokenStream) {
+        let name = Ident::new(name, Span::call_site());
+        let (params, bounds, turbofish) = (&self.params, &self.bounds, &self.turbofish);
+        let extra_params = extra
+            .iter()
+            .map(|(param, _)| Ident::new(param, Span::call_site()));
+        let extra_bounds = extra
+            .iter()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(param, b)| {
+                let param = Ident::new(param, Span::call_site());
+                quote!(#param: #b)
+            });
+        let infer = extra.iter().map(|_| quote!(_));
+        let declaration = quote! {
+            #[inline]
+            fn #name<#(#params,)* #(#extra_params,)*>(#args) -> #output
+            where
+                #(#bounds,)*
+                #(#extra_bounds,)*
+            {
+                #body
+            }
+        };
+        let call = quote!(#name::<#(#turbofish,)* #(#infer,)*>);
+        (declaration, call)
+    }
 }
 
 /// ```text
 /// #attrs #vis #sig {
+///     assert_cache_key::<A>(); ..; assert_cache_value::<V>();         // see `Key`
+///     fn __memo_get<K0, Q0, V>(store, lookup: (&Q0,)) -> Option<V> { store.get(&KeyRef(lookup)) }
+///     fn __memo_miss<K0, Q0, V, R, F, M>(store, make: M, shape) -> R {
+///         miss(move || { let (key, compute) = make(); store.compute_missed(key, compute, shape) })
+///     }
 ///     let __memo_store = [Self::]f_cache();
 ///     [let __memo_key: KeyType = <key expr>;]
-///     if let Some(__memo_hit) = __memo_store.get(&KeyRef((&a, b))) {   // no clone on a hit
+///     if let Some(__memo_hit) = __memo_get::<A, A, V>(__memo_store, (&a,)) {  // no clone on a hit
 ///         return [Ok|Some](__memo_hit);
 ///     }
-///     miss(move || __memo_store.compute_missed((a.clone(), b.to_owned()), move || -> R { body }, ..))
-///     // async: compute_missed_async(key, async move { body }, shape).await
+///     __memo_miss::<A, A, V, _, _, _>(__memo_store, move || ((a.clone(),), move || -> R { body }), shape)
+///     // async: __memo_miss_async::<..>(store, key, async move { body }, shape).await
 /// }
 /// ```
 fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) -> TokenStream {
@@ -191,7 +455,6 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
         sig,
         block,
     } = &function.item;
-    let (prefix, cache) = (&names.prefix, &names.cache);
     let returns = &function.output.returns;
     let (wrap_hit, shape) = match function.output.shape {
         Shape::Plain => (quote!(__memo_hit), quote!(PLAIN)),
@@ -203,15 +466,42 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
     };
     let shape = quote!(::memo_runtime::__private::Shape::#shape);
     let dedupe = options.dedupe.as_ref().map_or(true, |b| b.value);
-    let (prepare, lookup, owned) = (&key.prepare, &key.lookup, &key.owned);
-    let compute = if function.is_async {
+    let generic = key.generic();
+    let (key_ty, lookup_param, lookup) = (&generic.key, &generic.lookup_param, &generic.lookup);
+    let store = quote!(&'static ::memo_runtime::FaasCacheDict<#key_ty, V>);
+
+    let (get_fn, get) = generic.helper(
+        "__memo_get",
+        &[],
+        quote!(__memo_store: #store, #lookup_param),
+        quote!(::core::option::Option<V>),
+        quote!(__memo_store.get(#lookup)),
+    );
+    let owned = key.owned();
+    let (miss_fn, compute) = if function.is_async {
         let method = if dedupe {
             quote!(compute_missed_async)
         } else {
             quote!(compute_undeduped_missed_async)
         };
-        quote! {
-            __memo_store.#method(
+        let (miss_fn, miss) = generic.helper(
+            "__memo_miss_async",
+            &[
+                ("R", TokenStream::new()),
+                ("F", quote!(::core::future::Future<Output = R>)),
+            ],
+            quote! {
+                __memo_store: #store,
+                __memo_key: #key_ty,
+                __memo_compute: F,
+                __memo_shape: ::memo_runtime::__private::Shape<R, V>,
+            },
+            quote!(impl ::core::future::Future<Output = R>),
+            quote!(__memo_store.#method(__memo_key, __memo_compute, __memo_shape)),
+        );
+        let compute = quote! {
+            #miss(
+                __memo_store,
                 #owned,
                 async move {
                     let __memo_out: #returns = #block;
@@ -219,27 +509,53 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
                 },
                 #shape,
             ).await
-        }
+        };
+        (miss_fn, compute)
     } else {
         let method = if dedupe {
             quote!(compute_missed)
         } else {
             quote!(compute_undeduped_missed)
         };
-        // The miss path (building the owned key, computing) lives in a cold function, so that
+        // The miss path (building the owned key, computing) runs in a cold function, so that
         // the hit path above stays small enough to inline.
-        quote! {
-            ::memo_runtime::__private::miss(move || {
-                __memo_store.#method(#owned, move || -> #returns #block, #shape)
-            })
-        }
+        let (miss_fn, miss) = generic.helper(
+            "__memo_miss",
+            &[
+                ("R", TokenStream::new()),
+                ("F", quote!(::core::ops::FnOnce() -> R)),
+                ("M", quote!(::core::ops::FnOnce() -> (#key_ty, F))),
+            ],
+            quote! {
+                __memo_store: #store,
+                __memo_make: M,
+                __memo_shape: ::memo_runtime::__private::Shape<R, V>,
+            },
+            quote!(R),
+            quote! {
+                ::memo_runtime::__private::miss(move || {
+                    let (__memo_key, __memo_compute) = __memo_make();
+                    __memo_store.#method(__memo_key, __memo_compute, __memo_shape)
+                })
+            },
+        );
+        let compute = quote! {
+            #miss(__memo_store, move || (#owned, move || -> #returns #block), #shape)
+        };
+        (miss_fn, compute)
     };
+    let assertions = key.assertions();
+    let (prepare, lookup_arg) = (&key.prepare, key.lookup_arg());
+    let store_call = key.store_call(names);
     quote! {
         #(#attrs)*
         #vis #sig {
-            let __memo_store = #prefix #cache();
+            #assertions
+            #get_fn
+            #miss_fn
+            let __memo_store = #store_call;
             #prepare
-            if let ::core::option::Option::Some(__memo_hit) = __memo_store.get(#lookup) {
+            if let ::core::option::Option::Some(__memo_hit) = #get(__memo_store #lookup_arg) {
                 return #wrap_hit;
             }
             #compute
@@ -250,40 +566,33 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
 /// ```text
 /// /// The cache of [`f`] ...
 /// #vis fn f_cache() -> &'static FaasCacheDict<K, V> {
-///     assert_cache_key::<K1>(); ...; assert_cache_value::<V>();      // readable bound errors
+///     assert_cache_key::<K1>(); ...; assert_cache_value::<V>();      // see `Key`
+///     [assert_deep_size::<K1>(); ...]                              // max_size needs DeepSize
+///     fn __memo_build<K0, Q0, V>(builder: Builder<(K0,), V>) -> FaasCacheDict<(K0,), V> { builder.build_lenient() }
 ///     [const { assert_max_size_fits::<K, V>(MAX, NAME.len()) };]   // max_size checked at compile time
-///     static __MEMO_STORE: LazyLock<FaasCacheDict<K, V>> = LazyLock::new(|| builder);
+///     static __MEMO_STORE: LazyLock<FaasCacheDict<K, V>> =
+///         LazyLock::new(|| { assert..; __memo_build::<..>(builder) });
 ///     &__MEMO_STORE
 ///     // in an impl block, where a static cannot name `Self`:
-///     // static __MEMO_STORE: ErasedStatic = ErasedStatic::new(); __MEMO_STORE.get_or_init(|| builder)
+///     // static __MEMO_STORE: ErasedStatic = ErasedStatic::new();
+///     // __memo_build::<..>(&__MEMO_STORE, || builder)     // get_or_init + build_lenient
 /// }
 /// ```
 fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) -> TokenStream {
     let vis = &function.item.vis;
     let cache = &names.cache;
-    let store = store_type(function, key);
-    let key_ty = &key.ty;
-    let value = &function.output.value;
+    let store = key.store();
+    let key_ty = key.ty();
+    let value = &key.value;
     let fn_name = function.item.sig.ident.unraw().to_string();
     let name = match &options.name {
         Some(name) => quote!(#name),
         None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
     };
 
-    let mut assertions = TokenStream::new();
-    for (span, part) in &key.parts {
-        assertions.extend(quote_spanned!(*span=>
-            ::memo_runtime::__private::assert_cache_key::<#part>();
-        ));
-    }
-    let value_span = match &function.item.sig.output {
-        syn::ReturnType::Type(_, ty) => ty.span(),
-        syn::ReturnType::Default => function.item.sig.ident.span(),
-    };
-    assertions.extend(quote_spanned!(value_span=>
-        ::memo_runtime::__private::assert_cache_value::<#value>();
-    ));
-
+    let store_ref = key.store_ref();
+    let key_assertions = key.assertions();
+    let mut assertions = key_assertions.clone();
     let mut builder = quote! {
         <#store>::builder().name(#name)
     };
@@ -294,17 +603,25 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     if let Some(max_size) = &options.max_size {
         let bytes = Literal::u64_suffixed(max_size.value);
         let span = span_of(&max_size.tokens);
-        for (part_span, part) in &key.parts {
-            assertions.extend(quote_spanned!(*part_span=>
+        let parts: Vec<&TokenStream> = match &key.shape {
+            KeyShape::Tuple(parts) => parts.iter().map(|p| &p.owned_ty).collect(),
+            KeyShape::Custom(ty) => vec![ty],
+        };
+        for part in parts {
+            assertions.extend(quote_spanned!(span_of(part)=>
                 ::memo_runtime::__private::assert_deep_size::<#part>();
             ));
         }
-        assertions.extend(quote_spanned!(value_span=>
+        assertions.extend(quote_spanned!(span_of(value)=>
             ::memo_runtime::__private::assert_deep_size::<#value>();
         ));
-        assertions.extend(quote_spanned!(span=>
-            const { ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes, #name.len()) };
-        ));
+        let fits = quote_spanned!(span=>
+            ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes, #name.len())
+        );
+        // Evaluated when `f_cache` is compiled (`cargo build`, not `cargo check`). Evaluating
+        // it in the static's initializer would run it under `cargo check` too, but rustc then
+        // reports a missing `DeepSize` without the trait's `on_unimplemented` note.
+        assertions.extend(quote_spanned!(span=> const { #fits };));
         builder.extend(quote_spanned!(span=> .max_size_weighed(#bytes, {
             #[allow(unused_imports)]
             use ::memo_runtime::__private::{DeepWeigher as _, InlineWeigher as _};
@@ -331,18 +648,44 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     if let Some(hook) = &options.on_delete {
         builder.extend(quote_spanned!(hook.span()=> .on_delete(#hook)));
     }
-    builder.extend(quote!(.build_lenient()));
 
-    let make = if function.in_impl {
+    let generic = key.generic();
+    let generic_key = &generic.key;
+    let generic_store = quote!(::memo_runtime::FaasCacheDict<#generic_key, V>);
+    let generic_builder = quote!(::memo_runtime::Builder<#generic_key, V>);
+    let make = if function.in_impl || function.maybe_not_thread_safe {
+        let (build_fn, build) = generic.helper(
+            "__memo_build",
+            &[("B", quote!(::core::ops::FnOnce() -> #generic_builder))],
+            quote! {
+                __memo_slot: &'static ::memo_runtime::__private::ErasedStatic,
+                __memo_builder: B,
+            },
+            quote!(&'static #generic_store),
+            quote!(__memo_slot.get_or_init(move || __memo_builder().build_lenient())),
+        );
         quote! {
+            #build_fn
             static __MEMO_STORE: ::memo_runtime::__private::ErasedStatic =
                 ::memo_runtime::__private::ErasedStatic::new();
-            __MEMO_STORE.get_or_init(|| #builder)
+            #build(&__MEMO_STORE, || #builder)
         }
     } else {
+        let (build_fn, build) = generic.helper(
+            "__memo_build",
+            &[],
+            quote!(__memo_builder: #generic_builder,),
+            generic_store,
+            quote!(__memo_builder.build_lenient()),
+        );
+        // The initializer is a body of its own: it repeats the assertions (see `Key`).
         quote! {
+            #build_fn
             static __MEMO_STORE: ::memo_runtime::__private::LazyLock<#store> =
-                ::memo_runtime::__private::LazyLock::new(|| #builder);
+                ::memo_runtime::__private::LazyLock::new(|| {
+                    #key_assertions
+                    #build(#builder)
+                });
             &__MEMO_STORE
         }
     };
@@ -355,10 +698,12 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     } else {
         doc.replace("(Self::", "(")
     };
+    // The store type spans the user's argument types (see `Key::borrowed_spans`), which clippy
+    // would weigh as the user's own.
     quote! {
         #[doc = #doc]
-        #[allow(dead_code)]
-        #vis fn #cache() -> &'static #store {
+        #[allow(dead_code, clippy::type_complexity)]
+        #vis fn #cache() -> #store_ref {
             #assertions
             #make
         }
@@ -385,12 +730,15 @@ fn lifetime_generics(function: &Function) -> TokenStream {
 /// ```text
 /// #vis fn f_cache_info() -> CacheInfo { f_cache().info() }
 /// #vis fn f_cache_clear() { f_cache().purge() }
-/// #vis fn f_invalidate([&self,] a: A, b: &str) -> bool { f_cache().remove(&KeyRef((&a, b))).is_some() }
+/// #vis fn f_invalidate([&self,] a: A, b: &str) -> bool {
+///     assert_cache_key::<A>(); ..;                                          // see `Key`
+///     fn __memo_remove<K0, K1, Q0, Q1, V>(store, lookup: (&Q0, &Q1)) -> bool { store.remove(&KeyRef(lookup)).is_some() }
+///     __memo_remove::<A, String, A, str, V>(f_cache(), (&a, b))
+/// }
 /// ```
 fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
     let vis = &function.item.vis;
     let fn_name = function.item.sig.ident.unraw().to_string();
-    let (prefix, cache) = (&names.prefix, &names.cache);
     let (info, clear, invalidate) = (&names.info, &names.clear, &names.invalidate);
     let link = if function.in_impl {
         format!("[`{fn_name}`](Self::{fn_name})")
@@ -422,20 +770,32 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
             let (ident, ty) = (&p.ident, &p.ty);
             quote!(#ident: #ty)
         });
-    let (prepare, lookup) = (&key.prepare, &key.lookup);
+    let generic = key.generic();
+    let (key_ty, lookup_param, lookup) = (&generic.key, &generic.lookup_param, &generic.lookup);
+    let (remove_fn, remove) = generic.helper(
+        "__memo_remove",
+        &[],
+        quote!(__memo_store: &::memo_runtime::FaasCacheDict<#key_ty, V>, #lookup_param),
+        quote!(bool),
+        quote!(__memo_store.remove(#lookup).is_some()),
+    );
+    let (assertions, prepare, lookup_arg) = (key.assertions(), &key.prepare, key.lookup_arg());
+    let store_call = key.store_call(names);
     let generics = lifetime_generics(function);
     let where_clause = &function.item.sig.generics.where_clause;
     let info_and_clear = quote! {
         #[doc = #info_doc]
         #[allow(dead_code)]
         #vis fn #info() -> ::memo_runtime::CacheInfo {
-            #prefix #cache().info()
+            #assertions
+            #store_call.info()
         }
 
         #[doc = #clear_doc]
         #[allow(dead_code)]
         #vis fn #clear() {
-            #prefix #cache().purge()
+            #assertions
+            #store_call.purge()
         }
     };
     quote! {
@@ -444,8 +804,10 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         #[doc = #invalidate_doc]
         #[allow(dead_code, unused_variables, clippy::needless_lifetimes)]
         #vis fn #invalidate #generics(#receiver #(#params),*) -> bool #where_clause {
+            #assertions
+            #remove_fn
             #prepare
-            #prefix #cache().remove(#lookup).is_some()
+            #remove(#store_call #lookup_arg)
         }
     }
     .into_token_stream()

@@ -50,7 +50,7 @@ fn dedupe(ctxt: &Ctxt, options: &Options) {
         if !dedupe.value {
             ctxt.error_spanned_by(
                 &timeout.tokens,
-                "`dedupe_timeout` has no effect with `dedupe = false`",
+                "`dedupe_timeout` has no effect with `dedupe = false`: remove one of them",
             );
         }
     }
