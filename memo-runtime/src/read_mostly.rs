@@ -61,12 +61,15 @@ fn thread_number() -> usize {
     NUMBER.with(|n| *n)
 }
 
+/// The most reader slots a lock has, whatever the machine.
+pub(crate) const MAX_SLOTS: usize = 16;
+
 /// Slots per lock: enough for every core to have its own (beyond that, threads share).
 pub(crate) fn default_slots() -> usize {
     std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .next_power_of_two()
-        .clamp(1, 16)
+        .clamp(1, MAX_SLOTS)
 }
 
 impl<T> ReadMostly<T> {
