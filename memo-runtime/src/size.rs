@@ -126,3 +126,84 @@ macro_rules! int_into_byte_size {
     )*};
 }
 int_into_byte_size!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FaasCacheDict;
+    use proptest::prelude::*;
+
+    #[test]
+    fn invalid_strings_are_errors_naming_the_input() {
+        for input in [
+            "..",
+            "..5K",
+            "1.2.3M",
+            "16384P",
+            "99999999999999999999999",
+            "1.5",
+        ] {
+            match input.parse::<ByteSize>() {
+                Err(CacheError::InvalidSize { input: named, .. }) => assert_eq!(named, input),
+                other => panic!("{input:?}: {other:?}"),
+            }
+            let built = FaasCacheDict::<u64, u64>::builder().max_size(input).build();
+            assert!(built.is_err(), "{input:?}");
+        }
+        let err = "..".parse::<ByteSize>().unwrap_err().to_string();
+        assert!(
+            err.contains("\"..\"") && err.contains("more than one `.`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn many_fraction_digits_are_exact() {
+        let parse = |s: &str| s.parse::<ByteSize>().map(ByteSize::as_u64).ok();
+        assert_eq!(
+            parse("1.500000000000000000000000P"),
+            Some(1_688_849_860_263_936)
+        );
+        assert_eq!(
+            parse("0.999999999999999999999999999999P"),
+            Some((1 << 50) - 1)
+        );
+    }
+
+    /// `floor((whole + frac / 10^digits) * 2^shift)`, with `digits <= 20` so that u128 holds it.
+    fn reference(whole: u64, frac: u64, digits: u32, shift: u32) -> Option<u64> {
+        let scaled =
+            (u128::from(whole) << shift) + ((u128::from(frac) << shift) / 10u128.pow(digits));
+        u64::try_from(scaled).ok().filter(|&b| b > 0)
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..24)) {
+            let s = String::from_utf8_lossy(&bytes);
+            let _ = s.parse::<ByteSize>();
+        }
+
+        #[test]
+        fn arbitrary_size_like_strings_never_panic(s in "[ +\\-]?[0-9._]{0,40}[ ]?[kKmMgGtTpPbBiQ]{0,3}") {
+            if let Ok(size) = s.parse::<ByteSize>() {
+                prop_assert!(size.as_u64() > 0);
+            }
+        }
+
+        #[test]
+        fn fractions_round_down_exactly(
+            whole in 0u64..100_000,
+            frac in 0u64..10_000_000_000,
+            digits in 10u32..=20,
+            extra_zeros in 0usize..40,
+            unit in 1usize..6,
+        ) {
+            let (shift, name) = [(0, "B"), (10, "K"), (20, "M"), (30, "G"), (40, "T"), (50, "P")][unit];
+            let zeros = "0".repeat(extra_zeros);
+            let input = format!("{whole}.{frac:0width$}{zeros}{name}", width = digits as usize);
+            let parsed = input.parse::<ByteSize>().ok().map(ByteSize::as_u64);
+            prop_assert_eq!(parsed, reference(whole, frac, digits, shift), "{}", input);
+        }
+    }
+}

@@ -11,8 +11,10 @@ use core::fmt;
 pub(crate) enum SizeParseError {
     /// Nothing but whitespace.
     Empty,
-    /// No digits where the number should be, or more than one `.`.
+    /// No digits where the number should be.
     BadNumber,
+    /// More than one `.` in the number.
+    SeveralDots,
     /// A negative number.
     Negative,
     /// A unit other than B, K, M, G, T, P (optionally followed by `B` or `iB`).
@@ -29,7 +31,10 @@ impl fmt::Display for SizeParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SizeParseError::Empty => "the size is empty",
-            SizeParseError::BadNumber => "the size does not start with a number",
+            SizeParseError::BadNumber => {
+                "the size does not start with a number, like \"64M\" or \"1.5G\""
+            }
+            SizeParseError::SeveralDots => "the number has more than one `.`",
             SizeParseError::Negative => "the size is negative",
             SizeParseError::UnknownUnit => {
                 "unknown unit; accepted: B, K, M, G, T, P, optionally followed by B or iB \
@@ -45,8 +50,10 @@ impl fmt::Display for SizeParseError {
 /// Parses `"1024"`, `"512K"`, `"64M"`, `"1.5G"`, `"2T"`, `"64MiB"`, `"64mb"` into bytes.
 ///
 /// Units are binary (K = 1024) and case-insensitive; `B` and `iB` suffixes are optional;
-/// whitespace around the number and between number and unit is allowed. A fractional number
-/// is rounded down to whole bytes (`"1.5K"` is 1536).
+/// whitespace around the number and between number and unit is allowed, and so are `_`
+/// separators after the first digit. A fractional number is rounded down to whole bytes
+/// (`"1.5K"` is 1536), exactly whatever the number of fraction digits. Total: any input gives
+/// a value or an error, never a panic.
 pub(crate) fn parse_byte_size(input: &str) -> Result<u64, SizeParseError> {
     let s = input.trim();
     if s.is_empty() {
@@ -56,46 +63,39 @@ pub(crate) fn parse_byte_size(input: &str) -> Result<u64, SizeParseError> {
         return Err(SizeParseError::Negative);
     }
     let s = s.strip_prefix('+').unwrap_or(s);
+    // Only ASCII bytes so far, so `number_end` is a char boundary.
     let number_end = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .unwrap_or(s.len());
     let (number, unit) = s.split_at(number_end);
-    let shift = unit_shift(unit.trim_start())?;
 
     let (int_part, frac_part) = match number.split_once('.') {
         Some((i, f)) => (i, f),
         None => (number, ""),
     };
-    let int_digits = digits(int_part);
-    let frac_digits = digits(frac_part);
-    if int_digits.clone().next().is_none() && frac_digits.clone().next().is_none()
-        || frac_part.contains('.')
-        || number.starts_with('_')
-    {
+    if frac_part.contains('.') {
+        return Err(SizeParseError::SeveralDots);
+    }
+    // From here on both parts hold only ASCII digits and `_`.
+    let has_digit = |part: &str| part.bytes().any(|b| b.is_ascii_digit());
+    if number.starts_with('_') || !(has_digit(int_part) || has_digit(frac_part)) {
         return Err(SizeParseError::BadNumber);
     }
+    let shift = unit_shift(unit.trim_start())?;
 
+    // At most u64::MAX: checked at every digit, so `whole * 10 + d` never overflows u128.
     let mut whole: u128 = 0;
-    for d in int_digits {
-        whole = whole * 10 + d;
+    for d in digits(int_part) {
+        whole = whole * 10 + u128::from(d);
         if whole > u128::from(u64::MAX) {
             return Err(SizeParseError::Overflow);
         }
     }
-    let mut bytes = whole << shift;
-    // The fraction, scaled by the unit and rounded down: 0.d1d2.. * 2^shift.
-    let mut numerator: u128 = 0;
-    let mut denominator: u128 = 1;
-    for d in frac_digits.take(30) {
-        numerator = numerator * 10 + d;
-        denominator *= 10;
+    if shift == 0 && digits(frac_part).any(|d| d != 0) {
+        return Err(SizeParseError::FractionalBytes);
     }
-    if numerator != 0 {
-        if shift == 0 {
-            return Err(SizeParseError::FractionalBytes);
-        }
-        bytes += (numerator << shift) / denominator;
-    }
+    // `whole < 2^64` and `shift <= 50`: fits in u128.
+    let bytes = (whole << shift) + scaled_fraction(frac_part, shift);
     if bytes > u128::from(u64::MAX) {
         return Err(SizeParseError::Overflow);
     }
@@ -106,10 +106,23 @@ pub(crate) fn parse_byte_size(input: &str) -> Result<u64, SizeParseError> {
     Ok(bytes as u64)
 }
 
-fn digits(s: &str) -> impl Iterator<Item = u128> + Clone + '_ {
-    s.bytes()
-        .filter(|b| *b != b'_')
-        .map(|b| u128::from(b - b'0'))
+/// The decimal digits of a part of the number, skipping `_` (the only other byte the caller
+/// lets through; anything else is skipped too rather than trusted).
+fn digits(s: &str) -> impl DoubleEndedIterator<Item = u8> + '_ {
+    s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0')
+}
+
+/// `floor(0.d1d2..dn * 2^shift)`, exactly, for any number of digits: the schoolbook
+/// multiplication of the decimal fraction by `2^shift`, from its last digit to its first. The
+/// carry out of the first digit is the integer part of the product. The carry stays below
+/// `2^shift` (`carry' = (d * 2^shift + carry) / 10 < 2^shift`), so nothing overflows.
+fn scaled_fraction(frac: &str, shift: u32) -> u128 {
+    let factor: u128 = 1 << shift;
+    let mut carry: u128 = 0;
+    for d in digits(frac).rev() {
+        carry = (u128::from(d) * factor + carry) / 10;
+    }
+    carry
 }
 
 /// The power of two of a unit: `""`/`"B"` 0, `"K"`/`"KB"`/`"KiB"` 10, and so on.
@@ -143,4 +156,115 @@ pub(crate) fn format_byte_size(bytes: u64, f: &mut fmt::Formatter<'_>) -> fmt::R
         }
     }
     write!(f, "{bytes}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_and_fractions() {
+        assert_eq!(parse_byte_size("1024"), Ok(1024));
+        assert_eq!(parse_byte_size(" 64 MiB "), Ok(64 << 20));
+        assert_eq!(parse_byte_size("1.5k"), Ok(1536));
+        assert_eq!(parse_byte_size(".5K"), Ok(512));
+        assert_eq!(parse_byte_size("5.K"), Ok(5 << 10));
+        assert_eq!(parse_byte_size("1_000"), Ok(1000));
+        assert_eq!(parse_byte_size("1.0"), Ok(1));
+        assert_eq!(parse_byte_size("+2T"), Ok(2 << 40));
+    }
+
+    #[test]
+    fn several_dots_are_an_error_not_a_panic() {
+        for input in ["..", "..5K", "1..5K", "1.5.5", ".", ". K", "1.2.3M", "..."] {
+            let expected = if input.starts_with(". ") || input == "." {
+                SizeParseError::BadNumber
+            } else {
+                SizeParseError::SeveralDots
+            };
+            assert_eq!(parse_byte_size(input), Err(expected), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn many_fraction_digits_are_exact() {
+        // 1.5 * 2^50, whatever the number of trailing zeros.
+        assert_eq!(
+            parse_byte_size("1.500000000000000000000000P"),
+            Ok(1_688_849_860_263_936)
+        );
+        let mut long = String::from("1.5");
+        long.extend(core::iter::repeat('0').take(200));
+        long.push('P');
+        assert_eq!(parse_byte_size(&long), Ok(1_688_849_860_263_936));
+        // Just below 1P: rounded down to 2^50 - 1.
+        assert_eq!(
+            parse_byte_size("0.999999999999999999999999999999P"),
+            Ok((1 << 50) - 1)
+        );
+        // Just above 1P, with the excess far beyond 30 digits: still rounded down to 2^50.
+        let mut above = String::from("1.");
+        above.extend(core::iter::repeat('0').take(60));
+        above.push_str("1P");
+        assert_eq!(parse_byte_size(&above), Ok(1 << 50));
+        // A fraction that is less than a byte once scaled.
+        assert_eq!(parse_byte_size("0.0001K"), Err(SizeParseError::Zero));
+        assert_eq!(parse_byte_size("0.001K"), Ok(1)); // 1.024 bytes
+    }
+
+    #[test]
+    fn overflow_and_other_errors() {
+        assert_eq!(
+            parse_byte_size("16383.999P"),
+            Ok(18_446_742_947_809_644_773)
+        );
+        assert_eq!(parse_byte_size("16384P"), Err(SizeParseError::Overflow));
+        assert_eq!(
+            parse_byte_size("18446744073709551615"),
+            Ok(u64::MAX),
+            "u64::MAX bytes"
+        );
+        assert_eq!(
+            parse_byte_size("18446744073709551616"),
+            Err(SizeParseError::Overflow)
+        );
+        assert_eq!(
+            parse_byte_size("99999999999999999999999999999999999999999999"),
+            Err(SizeParseError::Overflow)
+        );
+        assert_eq!(parse_byte_size(""), Err(SizeParseError::Empty));
+        assert_eq!(parse_byte_size("-1K"), Err(SizeParseError::Negative));
+        assert_eq!(parse_byte_size("64Q"), Err(SizeParseError::UnknownUnit));
+        assert_eq!(parse_byte_size("K"), Err(SizeParseError::BadNumber));
+        assert_eq!(parse_byte_size("_1K"), Err(SizeParseError::BadNumber));
+        assert_eq!(parse_byte_size("0"), Err(SizeParseError::Zero));
+        assert_eq!(parse_byte_size("1.5"), Err(SizeParseError::FractionalBytes));
+        assert_eq!(
+            parse_byte_size("1.5 B"),
+            Err(SizeParseError::FractionalBytes)
+        );
+        assert_eq!(parse_byte_size("1é"), Err(SizeParseError::UnknownUnit));
+    }
+
+    /// Every string of up to 4 bytes over an alphabet of the bytes that matter never panics,
+    /// and a success is at least one byte.
+    #[test]
+    fn exhaustive_short_inputs_never_panic() {
+        const ALPHABET: &[u8] = b"09._+- KkMPbBiQ\xc3\xa9";
+        let mut buf = [0u8; 4];
+        for len in 0..=4 {
+            let total = ALPHABET.len().pow(len as u32);
+            for mut n in 0..total {
+                for slot in buf.iter_mut().take(len) {
+                    *slot = ALPHABET[n % ALPHABET.len()];
+                    n /= ALPHABET.len();
+                }
+                if let Ok(s) = core::str::from_utf8(&buf[..len]) {
+                    if let Ok(bytes) = parse_byte_size(s) {
+                        assert!(bytes > 0, "{s:?}");
+                    }
+                }
+            }
+        }
+    }
 }
