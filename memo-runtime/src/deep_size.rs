@@ -6,7 +6,9 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedList, VecDeque};
-use std::mem::{align_of, size_of, size_of_val};
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of, size_of_val, MaybeUninit};
+use std::ptr::NonNull;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -23,10 +25,10 @@ use std::sync::Arc;
 ///   plus the heap bytes of its elements.
 /// - `HashMap`/`HashSet` are computed from their `capacity()` and the layout of std's hash
 ///   table (exact for maps that never removed an entry).
-/// - `BTreeMap`/`BTreeSet` do not show their node count, so it is estimated from their
-///   length, halfway between what insertion in ascending order and in random order give (node
-///   memory within 12% of either); maps built by `collect()` or `From` have fuller nodes and
-///   are over-estimated.
+/// - `BTreeMap`/`BTreeSet` do not show their nodes, whose number depends on how the map was
+///   built; they are counted by a walk over the keys in order, from where std's layout puts
+///   them (O(n), like measuring keys that own heap memory). A map emptied by `remove` keeps
+///   one empty leaf, which is not seen.
 /// - `Rc`/`Arc` count their shared allocation (the two reference counts and the value) in
 ///   full for every owner: data shared by several owners is counted several times, a
 ///   conservative over-estimate.
@@ -350,18 +352,29 @@ impl<T: DeepSize, S> DeepSize for HashSet<T, S> {
     }
 }
 
-/// The nodes, estimated from the length (between what ascending and random insertion give),
-/// plus what keys and values own.
+/// The nodes, counted by a walk over the keys in order, plus what keys and values own.
 impl<K: DeepSize, V: DeepSize> DeepSize for BTreeMap<K, V> {
     fn heap_size(&self) -> usize {
-        btree_bytes::<K, V>(self.len()) + entries_heap(self)
+        let mut nodes = BTreeNodes::<K, V>::new();
+        let mut owned = 0;
+        for (k, v) in self {
+            nodes.visit(k, v);
+            owned += k.heap_size() + v.heap_size();
+        }
+        nodes.bytes(self.len()) + owned
     }
 }
 
 impl<T: DeepSize> DeepSize for BTreeSet<T> {
     // A set is a map with zero-sized values.
     fn heap_size(&self) -> usize {
-        btree_bytes::<T, ()>(self.len()) + elements_heap(self)
+        let mut nodes = BTreeNodes::<T, ()>::new();
+        let mut owned = 0;
+        for k in self {
+            nodes.visit(k, &());
+            owned += k.heap_size();
+        }
+        nodes.bytes(self.len()) + owned
     }
 }
 
@@ -440,15 +453,169 @@ fn swiss_table_bytes<T>(capacity: usize) -> usize {
 /// Entries a B-tree node holds at most (std's `CAPACITY`, `2 * B - 1` with `B = 6`).
 const BTREE_NODE_CAPACITY: usize = 11;
 
-/// Estimated bytes of the nodes of a std B-tree holding `len` entries of `K` and `V`.
+/// Levels of a B-tree that [`BTreeNodes`] follows. Below the root, std's internal nodes have at
+/// least 6 children, so a tree with more levels could not fit in memory.
+const BTREE_MAX_LEVELS: usize = 32;
+
+/// std's `LeafNode<K, V>` (`alloc::collections::btree::node`), never built, only measured: the
+/// same fields as std's, so rustc gives it the same size (it orders fields by alignment, which
+/// pads only the end).
+#[allow(dead_code)]
+struct BTreeLeaf<K, V> {
+    parent: Option<NonNull<()>>,
+    parent_idx: MaybeUninit<u16>,
+    len: u16,
+    keys: [MaybeUninit<K>; BTREE_NODE_CAPACITY],
+    vals: [MaybeUninit<V>; BTREE_NODE_CAPACITY],
+}
+
+/// std's `InternalNode<K, V>`: `repr(C)`, a leaf followed by one child pointer per gap between
+/// keys.
+#[allow(dead_code)]
+#[repr(C)]
+struct BTreeInternal<K, V> {
+    data: BTreeLeaf<K, V>,
+    edges: [MaybeUninit<NonNull<()>>; BTREE_NODE_CAPACITY + 1],
+}
+
+/// Counts the nodes of a std `BTreeMap` from the addresses of its keys, visited in order.
 ///
-/// A leaf node holds a parent pointer, `parent_idx: u16`, `len: u16` and room for 11 keys and
-/// 11 values; rustc orders its fields by alignment, so only its end is padded. An internal node
-/// is a leaf followed by 12 child pointers. Up to 11 entries live in one leaf, which is exact.
+/// A map does not expose its nodes, and their number depends on how it was built: in bytes of
+/// nodes per entry, insertion in ascending order costs 26% more than in random order, and
+/// `collect()` (which bulk-builds full nodes) 40% less. So the nodes are counted instead, from
+/// where the keys are, relying on std's layout: a node keeps its keys contiguously in an array
+/// (`keys: [MaybeUninit<K>; 11]`), at the same offset in leaves and internal nodes (an
+/// `InternalNode` is a `repr(C)` `LeafNode` followed by its edges), and iteration hands out
+/// references into it.
 ///
-/// Beyond that the node count depends on the order of insertion, which a map does not expose.
-/// Measured from 1 000 to 1 000 000 entries (entries per leaf count the separators kept in
-/// internal nodes):
+/// In order, a B-tree yields the keys of its leftmost leaf, then one key of an internal node
+/// (the separator of that leaf and the next), then the next leaf's keys, and so on: runs of
+/// keys at addresses `size_of::<K>()` apart, one run per leaf, alternating with single
+/// separators. Keys of two different nodes are never `size_of::<K>()` apart: that would put
+/// the two allocations less than `11 * size_of::<K>()` apart, less than a node's size. So the
+/// odd-numbered runs are the leaves. The separators, taken in order, have the same shape one
+/// level up: a run of keys per internal node of height 1 (the parents of leaves), alternating
+/// with single keys of nodes higher still; and so on up to the root, which is one run.
+/// [`visit`](Self::visit) feeds each address to the level-0 counter, which passes every
+/// separator to the counter one level up: a fixed array, no allocation, O(1) per key.
+///
+/// Keys of zero size all share one address, so the values are followed instead (they sit in
+/// an array beside the keys); when both are zero-sized, or when the addresses break an
+/// expectation of that layout (a separator of two keys, a run longer than a node, a level
+/// ending on a separator), [`bytes`](Self::bytes) falls back to an estimate from the length.
+/// `tests/deep_size_alloc.rs` compares the count with a counting allocator, so a change of
+/// std's layout shows there.
+///
+/// Not seen: a map that lost all its entries to `remove`/`pop_*`/`retain` keeps its empty root
+/// leaf (`clear()` frees it), which is not counted.
+struct BTreeNodes<K, V> {
+    /// Slots seen by each level: level 0 gets every key, level `h` the separators of level
+    /// `h - 1`.
+    levels: [BTreeLevel; BTREE_MAX_LEVELS],
+    /// Keys visited.
+    visited: usize,
+    /// False once an address contradicted the layout described above.
+    consistent: bool,
+    types: PhantomData<fn(&K, &V)>,
+}
+
+/// What one level of [`BTreeNodes`] has seen.
+#[derive(Clone, Copy)]
+struct BTreeLevel {
+    /// Address of the last slot.
+    last: usize,
+    /// Runs of adjacent slots so far: the odd-numbered ones are this level's nodes, the
+    /// even-numbered ones single separators, which belong to the levels above.
+    runs: usize,
+    /// Slots in the current run.
+    run_len: usize,
+}
+
+impl<K, V> BTreeNodes<K, V> {
+    fn new() -> Self {
+        Self {
+            levels: [BTreeLevel {
+                last: 0,
+                runs: 0,
+                run_len: 0,
+            }; BTREE_MAX_LEVELS],
+            visited: 0,
+            consistent: true,
+            types: PhantomData,
+        }
+    }
+
+    /// Takes the next entry in key order, as borrowed from the map.
+    #[inline]
+    fn visit(&mut self, key: &K, value: &V) {
+        if size_of::<K>() != 0 {
+            self.visit_address(key as *const K as usize, size_of::<K>());
+        } else if size_of::<V>() != 0 {
+            self.visit_address(value as *const V as usize, size_of::<V>());
+        } else {
+            self.visited += 1;
+            self.consistent = false;
+        }
+    }
+
+    /// Takes the address of the next key (or value) in order, slots being `stride` bytes.
+    #[inline]
+    fn visit_address(&mut self, address: usize, stride: usize) {
+        self.visited += 1;
+        for level in &mut self.levels {
+            if level.runs > 0 && address == level.last.wrapping_add(stride) {
+                level.last = address;
+                level.run_len += 1;
+                // A separator is a single key; a node holds at most `CAPACITY`.
+                if level.runs % 2 == 0 || level.run_len > BTREE_NODE_CAPACITY {
+                    self.consistent = false;
+                }
+                return;
+            }
+            level.last = address;
+            level.runs += 1;
+            level.run_len = 1;
+            if level.runs % 2 == 1 {
+                // The first key of a node of this level.
+                return;
+            }
+            // A separator: a key of a node of the levels above, counted there.
+        }
+        self.consistent = false;
+    }
+
+    /// Bytes of the nodes of a map of `len` entries, all of which were visited.
+    fn bytes(&self, len: usize) -> usize {
+        if len == 0 {
+            return 0;
+        }
+        let leaf = size_of::<BTreeLeaf<K, V>>();
+        let internal = size_of::<BTreeInternal<K, V>>();
+        if self.consistent && self.visited == len {
+            let mut bytes = 0;
+            let mut consistent = true;
+            for (height, level) in self.levels.iter().enumerate() {
+                if level.runs == 0 {
+                    break;
+                }
+                // Every level starts and ends with a node.
+                consistent &= level.runs % 2 == 1;
+                let nodes = level.runs.div_ceil(2);
+                bytes += nodes * if height == 0 { leaf } else { internal };
+            }
+            if consistent {
+                return bytes;
+            }
+        }
+        btree_estimated_bytes(len, leaf, internal)
+    }
+}
+
+/// Estimated bytes of the nodes of a B-tree of `len` entries, whose nodes take `leaf` and
+/// `internal` bytes, for when [`BTreeNodes`] cannot count them.
+///
+/// Up to 11 entries live in one leaf, which is exact. Beyond that, measured from 1 000 to
+/// 1 000 000 entries (entries per leaf count the separators kept in internal nodes):
 ///
 /// | how the map was built | entries per leaf | leaves per internal node |
 /// | --- | --- | --- |
@@ -456,23 +623,9 @@ const BTREE_NODE_CAPACITY: usize = 11;
 /// | `insert` in random order | 8.5 | 7.5 |
 /// | `collect()`, `From<[_; N]>` (bulk-built from sorted entries: full nodes) | 12 | 11 |
 ///
-/// The two insertion orders differ by 26% in node memory, so no estimate is within 10% of
-/// both; this one assumes 7.8 entries per leaf and one internal node per 52 entries, which
-/// splits the difference: for maps of scalars the node bytes are 12% under for ascending order
-/// and 11% over for random order. Keys and values that own heap memory (counted exactly)
-/// shrink the relative error of the total, to within 8% for `String`s of 30 bytes. Bulk-built
-/// maps are over-estimated by about two thirds, and maps that lost many entries to `remove`
-/// can have emptier nodes (down to 5 entries) than estimated. `clone()` keeps its source's
-/// shape.
-fn btree_bytes<K, V>(len: usize) -> usize {
-    if len == 0 {
-        return 0;
-    }
-    let ptr = size_of::<usize>();
-    let align = align_of::<K>().max(align_of::<V>()).max(ptr);
-    let slots = BTREE_NODE_CAPACITY * (size_of::<K>() + size_of::<V>());
-    let leaf = round_up(ptr + 2 * size_of::<u16>() + slots, align);
-    let internal = round_up(leaf + (BTREE_NODE_CAPACITY + 1) * ptr, align);
+/// This assumes 7.8 entries per leaf and one internal node per 52 entries, between the two
+/// insertion orders: 12% under for ascending order, 11% over for random order.
+fn btree_estimated_bytes(len: usize, leaf: usize, internal: usize) -> usize {
     if len <= BTREE_NODE_CAPACITY {
         return leaf;
     }
@@ -666,10 +819,82 @@ mod tests {
         assert_eq!(strings.heap_size(), round_up(12 + 11 * 32, 8) + 7);
     }
 
+    /// Feeds `BTreeNodes` the addresses of 8-byte keys: each run is a starting address and a
+    /// number of adjacent keys.
+    fn walked(runs: &[(usize, usize)]) -> BTreeNodes<u64, u64> {
+        let mut nodes = BTreeNodes::<u64, u64>::new();
+        for &(start, keys) in runs {
+            for i in 0..keys {
+                let address = start + 8 * i;
+                nodes.visit_address(address, 8);
+            }
+        }
+        nodes
+    }
+
+    #[test]
+    fn btree_walk_counts_leaves_and_internal_nodes_by_level() {
+        let (leaf, internal) = (192, 288);
+        // Two leaves and a root holding their separator.
+        let nodes = walked(&[(1_000, 6), (5_000, 1), (2_000, 5)]);
+        assert_eq!(nodes.bytes(12), 2 * leaf + internal);
+        // Height 2: leaves L, height-1 nodes A and B (their keys 8 bytes apart), root R.
+        let runs = [
+            (10_000, 5), // leaf
+            (50_000, 1), // A[0]
+            (11_000, 5), // leaf
+            (50_008, 1), // A[1]
+            (12_000, 5), // leaf
+            (90_000, 1), // R[0]
+            (13_000, 5), // leaf
+            (60_000, 1), // B[0]
+            (14_000, 5), // leaf
+        ];
+        assert_eq!(walked(&runs).bytes(29), 5 * leaf + 3 * internal);
+    }
+
+    #[test]
+    fn btree_walk_falls_back_to_the_estimate_when_addresses_break_the_layout() {
+        // Each case would count other nodes than the estimate from the length gives.
+        // A separator of two adjacent keys (counted: 2 leaves and a root).
+        let nodes = walked(&[(1_000, 1), (5_000, 2), (2_000, 1)]);
+        assert_eq!(nodes.bytes(4), btree_estimated_bytes(4, 192, 288));
+        assert_eq!(nodes.bytes(4), 192);
+        // A run longer than a node (counted: one leaf).
+        let estimate = btree_estimated_bytes(14, 192, 288);
+        assert_eq!(estimate, 2 * 192 + 288);
+        assert_eq!(walked(&[(1_000, 14)]).bytes(14), estimate);
+        // Fewer keys visited than the map holds (counted: one leaf).
+        assert_eq!(walked(&[(1_000, 11)]).bytes(14), estimate);
+        // Ending on a separator (counted: 2 leaves and a root).
+        let nodes = walked(&[(1_000, 11), (5_000, 1), (2_000, 11), (5_008, 1)]);
+        assert_eq!(nodes.bytes(24), btree_estimated_bytes(24, 192, 288));
+        assert_eq!(nodes.bytes(24), 4 * 192 + 288);
+        // Keys and values of zero size share one address: estimated from the length.
+        assert_eq!(BTreeSet::from([()]).heap_size(), 16);
+    }
+
+    #[test]
+    fn btree_walk_sees_the_full_nodes_of_a_bulk_build() {
+        assert_eq!(size_of::<BTreeLeaf<u64, u64>>(), 192);
+        assert_eq!(size_of::<BTreeInternal<u64, u64>>(), 288);
+        // `collect()` sorts, then fills nodes: 23 = 11 + 1 + 11 is two full leaves and a root,
+        // where the estimate from the length would assume three leaves.
+        let collected: BTreeMap<u64, u64> = (0..23).map(|i| (i, i)).collect();
+        assert_eq!(collected.heap_size(), 2 * 192 + 288);
+        assert_eq!(btree_estimated_bytes(23, 192, 288), 3 * 192 + 288);
+    }
+
     #[test]
     fn btree_estimate_assumes_partly_filled_nodes() {
         // 7.8 entries per leaf, 6.67 leaves per internal node.
-        assert_eq!(btree_bytes::<u64, u64>(7_800), 1_000 * 192 + 150 * 288);
-        assert_eq!(btree_bytes::<u64, u64>(7_801), 1_001 * 192 + 151 * 288);
+        assert_eq!(
+            btree_estimated_bytes(7_800, 192, 288),
+            1_000 * 192 + 150 * 288
+        );
+        assert_eq!(
+            btree_estimated_bytes(7_801, 192, 288),
+            1_001 * 192 + 151 * 288
+        );
     }
 }
