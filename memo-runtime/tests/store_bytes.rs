@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use memo_runtime::{ByteSize, CacheError, DeepSize, FaasCacheDict, MockClock, Policy};
+use memo_runtime::{
+    ByteSize, CacheError, DeepSize, DeleteReason, FaasCacheDict, MockClock, Policy,
+};
 
 type Store = FaasCacheDict<String, Vec<u8>>;
 
@@ -175,71 +177,167 @@ fn size_strings_and_numbers_are_accepted_in_every_documented_form() {
     assert_eq!(cache.max_size().unwrap().to_string(), "1M");
 }
 
+/// The builder's error for this size.
+fn size_error(size: impl memo_runtime::IntoByteSize) -> CacheError {
+    FaasCacheDict::<String, Vec<u8>>::builder()
+        .max_size(size)
+        .build()
+        .unwrap_err()
+}
+
+/// `err` is an `InvalidSize` that carries `input` and whose message quotes it, then says why.
+fn assert_names_input(err: &CacheError, input: &str, reason: &str) {
+    assert!(
+        matches!(err, CacheError::InvalidSize { input: named, .. } if named == input),
+        "{input:?}: {err:?}"
+    );
+    let message = err.to_string();
+    assert!(
+        message.starts_with(&format!("invalid size {input:?}: ")),
+        "{input:?}: {message}"
+    );
+    assert!(message.contains(reason), "{input:?}: {message}");
+}
+
 #[test]
-fn invalid_sizes_are_errors_naming_the_input() {
-    for input in [
-        "64Q",
-        "",
-        "  ",
-        "-1",
-        "0",
-        "abc",
-        "1.5",
-        "99999999999T",
-        "1..5M",
-        "M",
+fn invalid_size_strings_are_errors_whose_message_names_the_input() {
+    for (input, reason) in [
+        ("64Q", "unknown unit"),
+        ("", "the size is empty"),
+        ("  ", "the size is empty"),
+        ("-1", "the size is negative"),
+        ("0", "greater than zero"),
+        ("abc", "does not start with a number"),
+        ("1.5", "whole number"),
+        ("99999999999T", "does not fit in 64 bits"),
+        ("1..5M", "more than one `.`"),
+        ("M", "does not start with a number"),
     ] {
-        let err = FaasCacheDict::<String, Vec<u8>>::builder()
-            .max_size(input)
-            .build()
-            .unwrap_err();
-        assert!(
-            matches!(err, CacheError::InvalidSize { .. }),
-            "{input}: {err}"
-        );
-        assert!(
-            err.to_string().contains(&format!("{input:?}")),
-            "{input}: {err}"
-        );
-    }
-    for err in [
-        FaasCacheDict::<String, Vec<u8>>::builder()
-            .max_size(0)
-            .build()
-            .unwrap_err(),
-        FaasCacheDict::<String, Vec<u8>>::builder()
-            .max_size(-5i32)
-            .build()
-            .unwrap_err(),
-    ] {
-        assert!(matches!(err, CacheError::InvalidSize { .. }), "{err}");
+        let err = size_error(input);
+        assert_names_input(&err, input, reason);
+        assert_eq!(size_error(input.to_owned()), err, "{input:?} as a String");
+        // The same input through `change_byte_size` gives the same error and keeps the bound.
+        let cache: Store = FaasCacheDict::builder().max_size("1M").build().unwrap();
+        assert_eq!(cache.change_byte_size(input).unwrap_err(), err, "{input:?}");
+        assert_eq!(cache.max_size(), Some(ByteSize::from(1 << 20)));
     }
 }
 
 #[test]
-fn change_byte_size_trims_expired_entries_first_then_least_recently_used() {
-    let clock = MockClock::new();
+fn invalid_size_numbers_are_errors_whose_message_names_the_input() {
+    // Every integer type is a size input (`IntoByteSize`), the signed ones and u128 included.
+    let too_wide = u128::from(u64::MAX) + 1;
+    for (err, input, reason) in [
+        (size_error(0), "0", "greater than zero"),
+        (size_error(0u64), "0", "greater than zero"),
+        (size_error(ByteSize::from(0)), "0", "greater than zero"),
+        (size_error(-5i32), "-5", "the size is negative"),
+        (size_error(-1i64), "-1", "the size is negative"),
+        (
+            size_error(i128::MIN),
+            "-170141183460469231731687303715884105728",
+            "the size is negative",
+        ),
+        (
+            size_error(too_wide),
+            "18446744073709551616",
+            "does not fit in 64 bits",
+        ),
+    ] {
+        assert_names_input(&err, input, reason);
+    }
+    let cache: Store = FaasCacheDict::builder().max_size("1M").build().unwrap();
+    let err = cache.change_byte_size(-5i32).unwrap_err();
+    assert_eq!(err.to_string(), "invalid size \"-5\": the size is negative");
+    assert_eq!(cache.max_size(), Some(ByteSize::from(1 << 20)));
+    // A wide integer that fits in 64 bits is a valid bound.
     let cache: Store = FaasCacheDict::builder()
-        .max_size("1M")
-        .clock(clock.clone())
+        .max_size(1u128 << 40)
         .build()
         .unwrap();
-    cache.insert(key(0), vec![0; 100]).unwrap();
-    cache
-        .insert_with_ttl(key(1), vec![0; 100], Some(Duration::from_secs(1)))
+    assert_eq!(cache.max_size(), Some(ByteSize::from(1 << 40)));
+}
+
+/// Under LRU, shrinking the byte bound reclaims the expired entries first, then evicts live
+/// ones least recently used first (as `get`s ordered them, not as they were inserted), and the
+/// hook sees each with its reason, in that order.
+#[test]
+fn change_byte_size_under_lru_trims_expired_entries_first_then_by_recency() {
+    let clock = MockClock::new();
+    let departed = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = departed.clone();
+    let cache: Store = FaasCacheDict::builder()
+        .policy(Policy::Lru)
+        .max_size("1M")
+        .clock(clock.clone())
+        .on_delete(move |k: &String, _: &Vec<u8>, why| log.lock().unwrap().push((k.clone(), why)))
+        .build()
         .unwrap();
-    cache.insert(key(2), vec![0; 100]).unwrap();
-    cache.insert(key(3), vec![0; 100]).unwrap();
-    clock.advance(Duration::from_secs(1));
+    assert_eq!(cache.policy(), Policy::Lru);
+    let sec = Duration::from_secs(1);
+    for i in 0..6 {
+        // 1 and 4 expire after a second; the others never.
+        let ttl = (i % 3 == 1).then_some(sec);
+        cache.insert_with_ttl(key(i), vec![0; 100], ttl).unwrap();
+    }
+    // Recency, least recent first: 2 3 5 0 4 1 (4 and 1 are the most recently used).
+    for i in [0, 4, 1] {
+        cache.get(&key(i)).unwrap();
+    }
+    assert_eq!(
+        cache.keys(),
+        [key(2), key(3), key(5), key(0), key(4), key(1)]
+    );
+    clock.advance(sec);
+    // Room for two entries: the two expired go (although the most recently used), then the
+    // least recently used live ones, until the two most recent live ones remain.
     let two = cache.fixed_overhead() + 2 * charge(&cache, 100);
     cache.change_byte_size(two).unwrap();
-    assert_eq!(cache.keys(), [key(2), key(3)]);
+    assert_eq!(cache.keys(), [key(5), key(0)]);
+    assert_eq!(cache.byte_size(), two);
+    let departed = departed.lock().unwrap().clone();
+    let (expired, evicted) = departed.split_at(2);
+    let mut expired = expired.to_vec();
+    expired.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        expired,
+        [
+            (key(1), DeleteReason::Expired),
+            (key(4), DeleteReason::Expired)
+        ]
+    );
+    assert_eq!(
+        evicted,
+        [
+            (key(2), DeleteReason::Evicted),
+            (key(3), DeleteReason::Evicted)
+        ]
+    );
     let info = cache.info();
-    assert_eq!((info.expirations, info.evictions), (1, 1));
+    assert_eq!((info.expirations, info.evictions), (2, 2));
+    // A later hit reorders what is left, and the next trim follows it.
+    cache.get(&key(5)).unwrap();
+    let one = cache.fixed_overhead() + charge(&cache, 100);
+    cache.change_byte_size(one).unwrap();
+    assert_eq!(cache.keys(), [key(5)]);
+}
 
+#[test]
+fn a_rejected_byte_bound_changes_nothing_and_the_bound_can_be_removed() {
+    let cache: Store = FaasCacheDict::builder()
+        .policy(Policy::Lru)
+        .max_size("1M")
+        .build()
+        .unwrap();
+    for i in 0..2 {
+        cache.insert(key(i), vec![0; 100]).unwrap();
+    }
+    let two = cache.fixed_overhead() + 2 * charge(&cache, 100);
+    cache.change_byte_size(two).unwrap();
     assert!(cache.change_byte_size("64Q").is_err());
     assert!(cache.change_byte_size(10).is_err());
     assert_eq!(cache.max_size().unwrap().as_u64() as usize, two);
+    assert_eq!(cache.len(), 2);
     cache.remove_byte_limit();
     assert_eq!(cache.max_size(), None);
     for i in 10..20 {
@@ -286,15 +384,19 @@ fn measure_deep_size_accounts_heap_bytes_without_a_bound() {
     assert_eq!(cache.max_size(), None);
 }
 
-#[test]
-fn the_byte_total_never_drifts_over_a_million_operations() {
+/// A million random operations (inserts with and without TTL, removals, TTL changes, clock
+/// advances, lookups) under both bounds; every 10 000 operations the running byte total must
+/// equal the total recomputed from scratch from the live entries.
+fn the_byte_total_never_drifts(policy: Policy) {
     let clock = MockClock::new();
     let cache: Store = FaasCacheDict::builder()
+        .policy(policy)
         .max_size("256K")
         .max_items(2_000)
         .clock(clock.clone())
         .build()
         .unwrap();
+    assert_eq!(cache.policy(), policy);
     let mut state = 0x2545_F491_4F6C_DD1Du64;
     let mut rand = move |n: u64| {
         state ^= state << 13;
@@ -302,6 +404,7 @@ fn the_byte_total_never_drifts_over_a_million_operations() {
         state ^= state << 17;
         state % n
     };
+    let mut checks = 0;
     for step in 0..1_000_000u32 {
         let k = key(rand(5_000) as usize);
         match rand(10) {
@@ -324,12 +427,29 @@ fn the_byte_total_never_drifts_over_a_million_operations() {
                 cache.get(&k);
             }
         }
-        if step % 100_000 == 0 {
-            assert_eq!(cache.byte_size(), recomputed(&cache), "step {step}");
+        if step % 10_000 == 0 {
+            assert_eq!(
+                cache.byte_size(),
+                recomputed(&cache),
+                "{policy:?} step {step}"
+            );
+            assert!(cache.byte_size() <= 256 * 1024, "{policy:?} step {step}");
+            checks += 1;
         }
     }
+    assert_eq!(checks, 100);
     assert_eq!(cache.byte_size(), recomputed(&cache));
     assert!(cache.byte_size() <= 256 * 1024);
     let info = cache.info();
     assert!(info.evictions > 0 && info.expirations > 0, "{info}");
+}
+
+#[test]
+fn the_byte_total_never_drifts_over_a_million_operations_under_s3fifo() {
+    the_byte_total_never_drifts(Policy::S3Fifo);
+}
+
+#[test]
+fn the_byte_total_never_drifts_over_a_million_operations_under_lru() {
+    the_byte_total_never_drifts(Policy::Lru);
 }
