@@ -1,14 +1,19 @@
-//! LRU order, item bounds and the plain map API of `FaasCacheDict`. (S3-FIFO's order has its
-//! own tests, in store_s3fifo.rs.)
+//! LRU order, item bounds, `Display` and the plain map API of `FaasCacheDict`. The order tests
+//! build their store with `Policy::Lru` and check it; S3-FIFO's order (the default) has its own
+//! tests, in store_s3fifo.rs.
 
 use memo_runtime::{CacheError, FaasCacheDict, Policy};
 
+/// An LRU store: the order tests below (recency on `get`, LRU-first listing, eviction of the
+/// least recently used) hold for `Policy::Lru` only, which each of them checks.
 fn bounded(max_items: usize) -> FaasCacheDict<u32, String> {
-    FaasCacheDict::builder()
+    let cache = FaasCacheDict::builder()
         .policy(Policy::Lru)
         .max_items(max_items)
         .build()
-        .expect("valid settings")
+        .expect("valid settings");
+    assert_eq!(cache.policy(), Policy::Lru, "the LRU tests run under LRU");
+    cache
 }
 
 fn fill(cache: &FaasCacheDict<u32, String>, keys: impl IntoIterator<Item = u32>) {
@@ -236,6 +241,67 @@ fn display_reads_like_the_python_package() {
             cache.byte_size()
         )),
         "{shown}"
+    );
+}
+
+#[test]
+fn display_shows_the_byte_bound_and_the_default_ttl() {
+    let cache: FaasCacheDict<String, String> = FaasCacheDict::builder()
+        .default_ttl(std::time::Duration::from_secs(10))
+        .max_size("128M")
+        .max_items(10)
+        .build()
+        .unwrap();
+    cache.insert("a".to_owned(), "1".to_owned()).unwrap();
+    let shown = cache.to_string();
+    assert!(shown.starts_with("<FaasCacheDict@0x"), "{shown}");
+    // The address is the store's own.
+    assert_eq!(
+        shown,
+        format!(
+            "<FaasCacheDict@{:p}; default_ttl=10s, max_memory=128M, max_items=10, \
+             current_memory_bytes={}, current_items=1>",
+            &cache,
+            cache.byte_size()
+        )
+    );
+    // The bytes are the deep sizes of key and value, the entry overhead and the fixed
+    // overhead.
+    let entry = 2 * (24 + 1) + cache.entry_overhead();
+    assert_eq!(cache.byte_size(), cache.fixed_overhead() + entry);
+
+    // Changed settings show: a bound that is no whole number of units prints in bytes, a
+    // fractional TTL in `Debug` units, removed bounds as `None`.
+    cache.change_byte_size(5_000_000).unwrap();
+    cache
+        .set_default_ttl(Some(std::time::Duration::from_millis(1500)))
+        .unwrap();
+    cache.insert("b".to_owned(), "2".to_owned()).unwrap();
+    let tail = |cache: &FaasCacheDict<String, String>| {
+        let shown = cache.to_string();
+        shown[shown.find(';').unwrap()..].to_owned()
+    };
+    assert_eq!(
+        tail(&cache),
+        format!(
+            "; default_ttl=1.5s, max_memory=5000000, max_items=10, current_memory_bytes={}, \
+             current_items=2>",
+            cache.fixed_overhead() + 2 * entry
+        )
+    );
+    cache.change_byte_size("1.5G").unwrap();
+    cache.remove_item_limit();
+    cache.set_default_ttl(None).unwrap();
+    assert!(
+        tail(&cache).starts_with("; default_ttl=None, max_memory=1536M, max_items=None, "),
+        "{}",
+        tail(&cache)
+    );
+    cache.remove_byte_limit();
+    assert!(
+        tail(&cache).starts_with("; default_ttl=None, max_memory=None, max_items=None, "),
+        "{}",
+        tail(&cache)
     );
 }
 

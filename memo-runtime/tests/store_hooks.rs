@@ -1,10 +1,11 @@
-//! The `on_delete` hook: reasons, re-entrancy, and panics.
+//! The `on_delete` hook: the reason of every kind of departure (evictions by an insert or by a
+//! shrunk bound, expiry, removal, purge, replacement), re-entrancy, and panics.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use memo_runtime::{DeleteReason, FaasCacheDict, MockClock};
+use memo_runtime::{DeleteReason, FaasCacheDict, MockClock, Policy};
 
 type Log = Arc<Mutex<Vec<(u32, u32, DeleteReason)>>>;
 
@@ -154,4 +155,131 @@ fn hooks_see_purge_of_expired_entries_as_expired() {
         seen,
         [(1, 1, DeleteReason::Expired), (2, 2, DeleteReason::Removed)]
     );
+}
+
+/// A store of `u32`s with a byte bound (so entries are measured) and the hook logging.
+fn logged_with(
+    policy: Policy,
+    max_items: usize,
+    clock: &MockClock,
+) -> (FaasCacheDict<u32, u32>, Log) {
+    let log: Log = Arc::default();
+    let sink = log.clone();
+    let cache = FaasCacheDict::builder()
+        .policy(policy)
+        .max_items(max_items)
+        .max_size("1M")
+        .clock(clock.clone())
+        .on_delete(move |k: &u32, v: &u32, why| sink.lock().unwrap().push((*k, *v, why)))
+        .build()
+        .unwrap();
+    assert_eq!(cache.policy(), policy);
+    (cache, log)
+}
+
+#[test]
+fn entries_trimmed_by_change_max_items_are_reported_evicted() {
+    for policy in [Policy::S3Fifo, Policy::Lru] {
+        let clock = MockClock::new();
+        let (cache, log) = logged_with(policy, 5, &clock);
+        for k in 1..=5 {
+            cache.insert(k, k * 10).unwrap();
+        }
+        cache.change_max_items(2).unwrap();
+        // Never hit: under both policies the oldest go first.
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                (1, 10, DeleteReason::Evicted),
+                (2, 20, DeleteReason::Evicted),
+                (3, 30, DeleteReason::Evicted),
+            ],
+            "{policy:?}"
+        );
+        assert_eq!(cache.keys(), [4, 5], "{policy:?}");
+        assert_eq!(cache.info().evictions, 3, "{policy:?}");
+    }
+}
+
+#[test]
+fn entries_trimmed_by_change_byte_size_are_reported_evicted() {
+    for policy in [Policy::S3Fifo, Policy::Lru] {
+        let clock = MockClock::new();
+        let (cache, log) = logged_with(policy, 100, &clock);
+        for k in 1..=4 {
+            cache.insert(k, k * 10).unwrap();
+        }
+        let entry = 4 + 4 + cache.entry_overhead();
+        cache
+            .change_byte_size(cache.fixed_overhead() + 2 * entry)
+            .unwrap();
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                (1, 10, DeleteReason::Evicted),
+                (2, 20, DeleteReason::Evicted)
+            ],
+            "{policy:?}"
+        );
+        assert_eq!(cache.keys(), [3, 4], "{policy:?}");
+        assert_eq!(cache.byte_size(), cache.fixed_overhead() + 2 * entry);
+    }
+}
+
+#[test]
+fn an_entry_expired_by_expire_at_is_reported_expired_once_a_write_reclaims_it() {
+    let clock = MockClock::new();
+    let (cache, log) = logged(10, &clock);
+    cache.insert(1, 10).unwrap();
+    cache.insert(2, 20).unwrap();
+    cache.insert(3, 30).unwrap();
+    // 1: a deadline in the past; 2: one that the clock then passes.
+    assert!(cache.expire_at(&1, clock.system_now() - Duration::from_secs(5)));
+    assert!(cache.expire_at(&2, clock.system_now() + Duration::from_secs(1)));
+    assert!(!cache.contains_key(&1), "expired at once");
+    clock.advance(Duration::from_secs(1));
+    assert!(!cache.contains_key(&2));
+    // A write reclaims both; neither is reported as removed or replaced, even when the key is
+    // written again.
+    assert_eq!(cache.insert(1, 11), Ok(None));
+    assert_eq!(cache.insert(4, 40), Ok(None));
+    let mut seen = log.lock().unwrap().clone();
+    seen.sort_unstable_by_key(|&(k, _, _)| k);
+    assert_eq!(
+        seen,
+        [
+            (1, 10, DeleteReason::Expired),
+            (2, 20, DeleteReason::Expired)
+        ]
+    );
+    let info = cache.info();
+    assert_eq!((info.expirations, info.evictions), (2, 0));
+    assert_eq!(cache.get(&1), Some(11));
+}
+
+#[test]
+fn purge_reports_every_live_entry_removed() {
+    for policy in [Policy::S3Fifo, Policy::Lru] {
+        let clock = MockClock::new();
+        let (cache, log) = logged_with(policy, 10, &clock);
+        for k in 1..=3 {
+            cache.insert(k, k * 10).unwrap();
+        }
+        cache.get(&2);
+        cache.purge();
+        let mut seen = log.lock().unwrap().clone();
+        seen.sort_unstable_by_key(|&(k, _, _)| k);
+        assert_eq!(
+            seen,
+            [
+                (1, 10, DeleteReason::Removed),
+                (2, 20, DeleteReason::Removed),
+                (3, 30, DeleteReason::Removed),
+            ],
+            "{policy:?}"
+        );
+        assert!(cache.is_empty());
+        let info = cache.info();
+        assert_eq!((info.evictions, info.expirations), (0, 0), "{policy:?}");
+    }
 }
