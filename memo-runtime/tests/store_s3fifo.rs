@@ -19,6 +19,64 @@ fn s3fifo_is_the_default_policy() {
     assert_eq!(FaasCacheDict::<u8, u8>::new().policy(), Policy::S3Fifo);
 }
 
+/// The order rule `Policy` documents for S3-FIFO, step by step on a store of 4 (below 200
+/// entries the small queue's share, 1% of the entries, is its minimum of one):
+/// - `keys()` lists the small queue oldest first, then the main queue oldest first;
+/// - a `get` reorders nothing (it only marks the entry as hit);
+/// - an insert that needs room takes the small queue's oldest entry if it was never hit, and
+///   moves a hit one to the main queue instead, as long as the small queue holds more than its
+///   share; so a never-hit newcomer goes before an older hit entry;
+/// - once the small queue is down to its share, the main queue's oldest entry goes, unless it
+///   was hit since its last pass: then it goes to the back with one hit less.
+#[test]
+fn the_documented_order_rule_of_the_default_policy() {
+    let cache = s3(4);
+    assert_eq!(cache.policy(), Policy::S3Fifo);
+    for k in 1..=4 {
+        cache.insert(k, k).unwrap();
+    }
+    assert_eq!(
+        cache.keys(),
+        [1, 2, 3, 4],
+        "all new: the small queue, oldest first"
+    );
+    assert_eq!(cache.get(&3), Some(3));
+    assert_eq!(cache.get(&1), Some(1));
+    assert_eq!(cache.keys(), [1, 2, 3, 4], "a get does not reorder");
+
+    // 1 was hit: it moves to the main queue, and 2, never hit, is evicted.
+    cache.insert(5, 5).unwrap();
+    assert_eq!(
+        cache.keys(),
+        [3, 4, 5, 1],
+        "small queue [3, 4, 5], then main [1]"
+    );
+    // Likewise 3 moves on and 4 goes; then 5, never hit, goes before the hit 1 and 3.
+    cache.insert(6, 6).unwrap();
+    assert_eq!(cache.keys(), [5, 6, 1, 3]);
+    cache.insert(7, 7).unwrap();
+    assert_eq!(cache.keys(), [6, 7, 1, 3]);
+
+    // 6 was hit: promoting it leaves the small queue at its share (7 alone), so the victim
+    // comes from the main queue: its oldest, 1, whose hit was used up by its promotion. The
+    // never-hit 7 stays.
+    assert_eq!(cache.get(&6), Some(6));
+    cache.insert(8, 8).unwrap();
+    assert_eq!(cache.keys(), [7, 8, 3, 6]);
+
+    // 3, oldest of the main queue, was hit since its last pass: it goes to the back with one
+    // hit less, and 6 (the next, not hit since its promotion) is evicted instead. 7 was hit
+    // and moved to the main queue first, leaving the small queue at its share.
+    assert_eq!(cache.get(&7), Some(7));
+    assert_eq!(cache.get(&3), Some(3));
+    cache.insert(9, 9).unwrap();
+    assert_eq!(cache.keys(), [8, 9, 7, 3]);
+    // The small queue holds more than its share again (8 and 9): its oldest, never hit, goes.
+    cache.insert(10, 10).unwrap();
+    assert_eq!(cache.keys(), [9, 10, 7, 3]);
+    assert_eq!(cache.info().evictions, 6);
+}
+
 #[test]
 fn unhit_new_entries_leave_first_and_hit_ones_are_promoted() {
     let cache = s3(4);
