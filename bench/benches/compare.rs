@@ -911,11 +911,54 @@ fn find<'a, T>(results: &'a [(&'static str, T)], prefix: &str) -> &'a T {
         .1
 }
 
+/// Whether workload `n` runs: all of them, or those listed in `MEMO_BENCH_ONLY` (`"1,3"`).
+fn selected(n: u32) -> bool {
+    match std::env::var("MEMO_BENCH_ONLY") {
+        Ok(list) => list.split(',').any(|w| w.trim() == n.to_string()),
+        Err(_) => true,
+    }
+}
+
 fn main() {
     let cfg = Config::from_args();
     let started = Instant::now();
+    if selected(1) {
+        report_1(&cfg);
+    }
+    if selected(2) {
+        println!("## 2. Hit latency, `&str` argument (24 bytes), 10 000 warm keys\n");
+        println!("{}", workload_2(&cfg).render());
+    }
+    if selected(3) {
+        report_3(&cfg);
+    }
+    if selected(4) {
+        let (t4, _) = workload_4(&cfg);
+        println!("## 4. Hit throughput, one shared cache, 10 000 warm keys\n");
+        println!("{}", t4.render());
+    }
+    if selected(5) {
+        let (t5, _) = workload_5(&cfg);
+        println!("## 5. Insert with eviction under a byte bound (u64 -> 32-byte Vec<u8>)\n");
+        println!("{}", t5.render());
+    }
+    if selected(6) {
+        let (t6, _) = workload_6(&cfg);
+        println!(
+            "## 6. Hit ratio, capacity 10 000, Zipf s = 0.99, 2 000 000 requests over 1 000 000 \
+             keys; + a 20 000-key scan every 100 000 requests\n"
+        );
+        println!("{}", t6.render());
+    }
+    println!(
+        "{} rounds, medians; {:.0} s in all",
+        cfg.rounds,
+        started.elapsed().as_secs_f64()
+    );
+}
 
-    let (t1, r1) = workload_1(&cfg);
+fn report_1(cfg: &Config) {
+    let (t1, r1) = workload_1(cfg);
     println!("## 1. Hit latency, u64 -> u64, 10 000 warm keys, shuffled, 1 thread\n");
     println!("{}", t1.render());
     let memo_ttl = *find(&r1, "faas-memo `#[faas_cached(ttl, max_items)]`");
@@ -929,36 +972,14 @@ fn main() {
         memo_ttl / floor,
         cached_ttl / memo_ttl
     );
+}
 
-    println!("## 2. Hit latency, `&str` argument (24 bytes), 10 000 warm keys\n");
-    println!("{}", workload_2(&cfg).render());
-
-    let (t3, r3) = workload_3(&cfg);
+fn report_3(cfg: &Config) {
+    let (t3, r3) = workload_3(cfg);
     println!("## 3. Miss + insert + eviction at capacity 10 000, new keys\n");
     println!("{}", t3.render());
     println!(
         "faas-memo store miss: {:.2}x `Mutex<lru::LruCache>`\n",
         find(&r3, "faas-memo `get` + `insert` (S3-FIFO)") / find(&r3, "`Mutex<lru")
-    );
-
-    let (t4, _) = workload_4(&cfg);
-    println!("## 4. Hit throughput, one shared cache, 10 000 warm keys\n");
-    println!("{}", t4.render());
-
-    let (t5, _) = workload_5(&cfg);
-    println!("## 5. Insert with eviction under a byte bound (u64 -> 32-byte Vec<u8>)\n");
-    println!("{}", t5.render());
-
-    let (t6, _) = workload_6(&cfg);
-    println!(
-        "## 6. Hit ratio, capacity 10 000, Zipf s = 0.99, 2 000 000 requests over 1 000 000 \
-         keys; + a 20 000-key scan every 100 000 requests\n"
-    );
-    println!("{}", t6.render());
-
-    println!(
-        "{} rounds, medians; {:.0} s in all",
-        cfg.rounds,
-        started.elapsed().as_secs_f64()
     );
 }

@@ -473,8 +473,8 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         // Lookups under the shared lock count in the reader slots.
         for shard in self.shards.iter() {
             for slot in shard.slots() {
-                stats.hits += slot.hits.load(Ordering::Relaxed);
-                stats.misses += slot.misses.load(Ordering::Relaxed);
+                stats.hits += slot.hits();
+                stats.misses += slot.misses();
             }
         }
         CacheInfo {
@@ -621,20 +621,41 @@ where
         V: Clone,
     {
         if self.policy == Policy::S3Fifo {
-            // The hot path: a shared lock, nothing shared written (see `Shard::get_shared`).
-            let shard = self.shards[index].read();
-            return match shard.get_shared(hash, key, &self.clock) {
-                Some(value) => {
-                    let value = value.clone();
-                    ReaderSlot::count(&shard.slot().hits);
-                    Some(value)
-                }
-                None => {
-                    ReaderSlot::count(&shard.slot().misses);
-                    None
-                }
-            };
+            self.get_shared(hash, index, key)
+        } else {
+            self.get_exclusive(hash, index, key)
         }
+    }
+
+    /// The hot path: a shared lock, nothing shared written (see `Shard::get_shared`). Kept
+    /// small so that it inlines into callers.
+    #[inline]
+    fn get_shared<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        let shard = self.shards[index].read();
+        match shard.get_shared(hash, key, &self.clock) {
+            Some(value) => {
+                let value = value.clone();
+                shard.count_hit();
+                Some(value)
+            }
+            None => {
+                shard.count_miss();
+                None
+            }
+        }
+    }
+
+    /// A lookup that reorders (LRU): under the exclusive lock.
+    #[inline(never)]
+    fn get_exclusive<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
         let mut out = Departures::new();
         let value = self.with_shard(index, |shard| {
             shard.get(hash, key, &self.clock, &mut out).cloned()

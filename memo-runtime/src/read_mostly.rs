@@ -12,27 +12,41 @@
 //! Measured by the `compare` benchmark (workload 4): with a `Mutex` per shard, 2 threads hit at
 //! about the throughput of 1; with this lock, at the figure the README quotes.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::sync::{CachePadded, Mutex, MutexGuard};
 
-/// One reader slot: the readers inside, and hit/miss counts of the threads mapped to it.
+/// One reader slot. The first thread to read through a slot owns it: it counts itself in
+/// `owned` and its hits in `owned_hits` with plain loads and stores (it is their only writer),
+/// so that leaving a read and counting a hit cost no locked instruction. Other threads mapped
+/// to the slot use the `shared` counters, with atomic read-modify-writes.
 #[derive(Debug, Default)]
 pub(crate) struct ReaderSlot {
-    readers: AtomicUsize,
-    pub(crate) hits: AtomicU64,
-    pub(crate) misses: AtomicU64,
+    /// Thread id (see [`thread_id`]) of the owner, 0 while unowned.
+    owner: AtomicUsize,
+    owned: AtomicUsize,
+    shared: AtomicUsize,
+    owned_hits: AtomicU64,
+    owned_misses: AtomicU64,
+    shared_hits: AtomicU64,
+    shared_misses: AtomicU64,
 }
 
 impl ReaderSlot {
-    /// Adds one to a counter of this slot. A load and a store rather than an atomic add: exact
-    /// while each thread has a slot of its own (up to the slot count), and at worst an
-    /// occasional lost count when threads share one; never a locked instruction on a hit.
-    #[inline]
-    pub(crate) fn count(counter: &AtomicU64) {
-        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    /// Hits counted in this slot.
+    pub(crate) fn hits(&self) -> u64 {
+        self.owned_hits.load(Ordering::Relaxed) + self.shared_hits.load(Ordering::Relaxed)
+    }
+
+    /// Misses counted in this slot.
+    pub(crate) fn misses(&self) -> u64 {
+        self.owned_misses.load(Ordering::Relaxed) + self.shared_misses.load(Ordering::Relaxed)
+    }
+
+    fn readers(&self) -> usize {
+        self.owned.load(Ordering::SeqCst) + self.shared.load(Ordering::SeqCst)
     }
 }
 
@@ -50,15 +64,26 @@ unsafe impl<T: Send + Sync> Sync for ReadMostly<T> {}
 // SAFETY: owning the lock is owning the `T`.
 unsafe impl<T: Send> Send for ReadMostly<T> {}
 
-/// The reader slot of the current thread: threads are numbered as they first read, and the
-/// number picks a slot (modulo the slot count).
+/// A number for the current thread, from 1 up, assigned at its first read of any lock. It
+/// picks the thread's slot (modulo the slot count) and identifies slot owners.
 #[inline]
-fn thread_number() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
+fn thread_id() -> usize {
     thread_local! {
-        static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+        // `const`: reading it is a plain load, with no lazy-initialisation check.
+        static ID: Cell<usize> = const { Cell::new(0) };
     }
-    NUMBER.with(|n| *n)
+    ID.with(|id| match id.get() {
+        0 => assign_thread_id(id),
+        n => n,
+    })
+}
+
+#[cold]
+fn assign_thread_id(id: &Cell<usize>) -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(1);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    id.set(n);
+    n
 }
 
 /// The most reader slots a lock has, whatever the machine.
@@ -83,12 +108,6 @@ impl<T> ReadMostly<T> {
         }
     }
 
-    /// The current thread's slot, for counting.
-    #[inline]
-    pub(crate) fn my_slot(&self) -> &ReaderSlot {
-        &self.slots[thread_number() & (self.slots.len() - 1)]
-    }
-
     /// Every slot, for summing counters.
     pub(crate) fn slots(&self) -> impl Iterator<Item = &ReaderSlot> {
         self.slots.iter().map(|s| &s.0)
@@ -97,16 +116,34 @@ impl<T> ReadMostly<T> {
     /// Shared access. Waits while a writer holds the lock.
     #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
-        let slot = self.my_slot();
+        let id = thread_id();
+        let slot = &self.slots[id & (self.slots.len() - 1)];
+        let mut owner = slot.owner.load(Ordering::Relaxed);
+        if owner == 0 {
+            owner = claim(slot, id);
+        }
+        let owned = owner == id;
         loop {
             // Announce the read, then check for a writer. Both SeqCst, pairing with the
-            // writer's store of `writing` and load of the slots: at least one of the two sides
+            // writer's store of `writing` and loads of the slots: at least one of the two sides
             // sees the other, so a reader and a writer are never inside together.
-            slot.readers.fetch_add(1, Ordering::SeqCst);
-            if !self.writing.load(Ordering::SeqCst) {
-                return ReadGuard { lock: self, slot };
+            if owned {
+                // Only this thread writes `owned`: a load and a store are an increment (a
+                // read guard may be taken while the thread holds another).
+                let readers = slot.owned.load(Ordering::Relaxed);
+                slot.owned.store(readers + 1, Ordering::SeqCst);
+            } else {
+                slot.shared.fetch_add(1, Ordering::SeqCst);
             }
-            slot.readers.fetch_sub(1, Ordering::Release);
+            let guard = ReadGuard {
+                lock: self,
+                slot,
+                owned,
+            };
+            if !self.writing.load(Ordering::SeqCst) {
+                return guard;
+            }
+            drop(guard);
             // A writer is in: wait on its mutex rather than spinning.
             drop(self.writer.lock());
         }
@@ -119,7 +156,7 @@ impl<T> ReadMostly<T> {
         self.writing.store(true, Ordering::SeqCst);
         for slot in self.slots.iter() {
             let mut spins = 0u32;
-            while slot.readers.load(Ordering::SeqCst) != 0 {
+            while slot.readers() != 0 {
                 spins += 1;
                 if spins < 64 {
                     std::hint::spin_loop();
@@ -132,6 +169,18 @@ impl<T> ReadMostly<T> {
             lock: self,
             _mutex: mutex,
         }
+    }
+}
+
+/// Makes `id` the owner of an unowned slot, unless another thread was first; returns the owner.
+#[cold]
+fn claim(slot: &ReaderSlot, id: usize) -> usize {
+    match slot
+        .owner
+        .compare_exchange(0, id, Ordering::Relaxed, Ordering::Relaxed)
+    {
+        Ok(_) => id,
+        Err(owner) => owner,
     }
 }
 
@@ -152,13 +201,31 @@ impl<T> std::fmt::Debug for ReadMostly<T> {
 pub(crate) struct ReadGuard<'a, T> {
     lock: &'a ReadMostly<T>,
     slot: &'a ReaderSlot,
+    /// Whether this thread owns `slot` (see [`ReaderSlot`]).
+    owned: bool,
 }
 
 impl<T> ReadGuard<'_, T> {
-    /// The reading thread's slot, for counting hits and misses.
+    /// Counts a hit of the reading thread.
     #[inline]
-    pub(crate) fn slot(&self) -> &ReaderSlot {
-        self.slot
+    pub(crate) fn count_hit(&self) {
+        self.count(&self.slot.owned_hits, &self.slot.shared_hits);
+    }
+
+    /// Counts a miss of the reading thread.
+    #[inline]
+    pub(crate) fn count_miss(&self) {
+        self.count(&self.slot.owned_misses, &self.slot.shared_misses);
+    }
+
+    #[inline]
+    fn count(&self, owned: &AtomicU64, shared: &AtomicU64) {
+        if self.owned {
+            // The owner is the only writer of its counters: no locked instruction needed.
+            owned.store(owned.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        } else {
+            shared.fetch_add(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -176,7 +243,14 @@ impl<T> Deref for ReadGuard<'_, T> {
 impl<T> Drop for ReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.slot.readers.fetch_sub(1, Ordering::Release);
+        if self.owned {
+            // A plain decrement (the owner is the only writer). Release: the reads made under
+            // the guard happen before a writer's SeqCst load that sees the count drop.
+            let readers = self.slot.owned.load(Ordering::Relaxed);
+            self.slot.owned.store(readers - 1, Ordering::Release);
+        } else {
+            self.slot.shared.fetch_sub(1, Ordering::Release);
+        }
     }
 }
 
@@ -261,9 +335,52 @@ mod tests {
     fn counters_are_per_slot_and_sum_up() {
         let lock = ReadMostly::new((), 2);
         for _ in 0..10 {
-            ReaderSlot::count(&lock.read().slot().hits);
+            lock.read().count_hit();
         }
-        let total: u64 = lock.slots().map(|s| s.hits.load(Ordering::Relaxed)).sum();
-        assert_eq!(total, 10);
+        lock.read().count_miss();
+        let hits: u64 = lock.slots().map(ReaderSlot::hits).sum();
+        let misses: u64 = lock.slots().map(ReaderSlot::misses).sum();
+        assert_eq!((hits, misses), (10, 1));
+    }
+
+    #[test]
+    fn nested_reads_keep_writers_out_until_the_outer_one_ends() {
+        let lock = ReadMostly::new(0u64, 1);
+        let outer = lock.read();
+        drop(lock.read());
+        std::thread::scope(|s| {
+            let writer = s.spawn(|| *lock.write() += 1);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            // The inner guard is gone but the outer one still reads: no write yet.
+            assert_eq!(*outer, 0);
+            assert!(!writer.is_finished());
+            drop(outer);
+            writer.join().unwrap();
+        });
+        assert_eq!(*lock.read(), 1);
+    }
+
+    #[test]
+    fn threads_sharing_a_slot_count_exactly() {
+        // One slot: the first thread to read owns it, the others use the shared counters.
+        let lock = ReadMostly::new(0u64, 1);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..10_000 {
+                        let guard = lock.read();
+                        guard.count_hit();
+                    }
+                });
+            }
+            s.spawn(|| {
+                for _ in 0..1_000 {
+                    *lock.write() += 1;
+                }
+            });
+        });
+        let hits: u64 = lock.slots().map(ReaderSlot::hits).sum();
+        assert_eq!(hits, 40_000);
+        assert_eq!(*lock.read(), 1_000);
     }
 }

@@ -7,6 +7,7 @@
 //! user code called under the lock (`Eq` while probing, `Clone` of a hit) runs while the shard
 //! is consistent.
 
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use hashbrown::{Equivalent, HashTable};
@@ -23,11 +24,11 @@ use crate::wheel::{TimerNode, Wheel, POS_NONE};
 pub(crate) const NEVER: u64 = u64::MAX;
 
 /// Bytes charged per entry for its hash-table slot and its share of the slab's chunk index.
-/// The table stores a 4-byte index and a 1-byte control tag per bucket, 8 buckets per 7 of
-/// capacity; it is shrunk when its capacity exceeds 2.5 per live entry, so a live entry costs at
-/// most 14.3 bytes there. The chunk index costs 1.5 bytes per node, at most twice that with its
-/// spare capacity.
-const TABLE_SLOT_BYTES: usize = 18;
+/// The table stores an 8-byte node address and a 1-byte control tag per bucket, 8 buckets per 7
+/// of capacity; it is shrunk when its capacity exceeds 2.5 per live entry, so a live entry costs
+/// at most 25.7 bytes there. The chunk index costs 1.5 bytes per node, at most twice that with
+/// its spare capacity.
+const TABLE_SLOT_BYTES: usize = 29;
 
 pub(crate) struct Node<K, V> {
     pub(crate) key: K,
@@ -38,6 +39,8 @@ pub(crate) struct Node<K, V> {
     /// Bytes accounted for this entry, remembered so that removal subtracts exactly what
     /// insertion added even if the value's deep size changed meanwhile.
     charge: usize,
+    /// The node's slab index (the table holds its address; lists link indices).
+    index: u32,
     order: Links,
     timer: Links,
     wheel_pos: u16,
@@ -117,9 +120,14 @@ pub(crate) struct Room {
     pub(crate) bytes: usize,
 }
 
+/// Where a node lives: an address from [`Slab::ptr`].
+type NodePtr<K, V> = NonNull<Node<K, V>>;
+
 pub(crate) struct Shard<K, V> {
-    /// Slab indices, found by the hash stored in each node.
-    table: HashTable<u32>,
+    /// The address of every node in `slab`, found by the hash stored in the node. Invariant:
+    /// each address is that of a node at its index in `slab` (see [`Slab::ptr`]); every
+    /// operation that moves or removes a node updates or removes its address here first.
+    table: HashTable<NodePtr<K, V>>,
     slab: Slab<Node<K, V>>,
     /// LRU: front is the least recently used. S3-FIFO: the main queue, oldest first.
     order: List<OrderLinks>,
@@ -134,6 +142,13 @@ pub(crate) struct Shard<K, V> {
     bytes: usize,
     pub(crate) stats: ShardStats,
 }
+
+// SAFETY: the table's addresses point into the shard's own slab, so a shard owns its nodes as
+// the slab does: sending it sends keys and values (`K: Send, V: Send`), sharing it shares
+// references to them (`K: Sync, V: Sync`); the node's other fields are plain data or atomics.
+unsafe impl<K: Send, V: Send> Send for Shard<K, V> {}
+// SAFETY: see `Send`; `&Shard` only hands out shared references to nodes.
+unsafe impl<K: Sync, V: Sync> Sync for Shard<K, V> {}
 
 impl<K, V> Shard<K, V> {
     pub(crate) fn new(policy: Policy) -> Self {
@@ -162,15 +177,34 @@ impl<K, V> Shard<K, V> {
         self.bytes
     }
 
+    /// The node at an address from the table.
+    #[inline(always)]
+    fn node(&self, ptr: NodePtr<K, V>) -> &Node<K, V> {
+        // SAFETY: the table holds only addresses of nodes in `self.slab` (the invariant on
+        // `table`), and `&self` keeps the slab from changing while the reference lives. Only
+        // shared access goes through the address, as `Slab::ptr` requires.
+        unsafe { ptr.as_ref() }
+    }
+
+    /// The node of `key`, by address.
+    #[inline(always)]
+    fn find_node<Q>(&self, hash: u64, key: &Q) -> Option<&Node<K, V>>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        let ptr = *self
+            .table
+            .find(hash, |&p| key.equivalent(&self.node(p).key))?;
+        Some(self.node(ptr))
+    }
+
+    /// The slab index of `key`'s node.
     #[inline(always)]
     fn find<Q>(&self, hash: u64, key: &Q) -> Option<u32>
     where
         Q: ?Sized + Equivalent<K>,
     {
-        let slab = &self.slab;
-        self.table
-            .find(hash, |&i| key.equivalent(&slab.get(i).key))
-            .copied()
+        self.find_node(hash, key).map(|node| node.index)
     }
 
     /// Reclaims every entry whose TTL has run out. Costs nothing when no entry has a TTL and
@@ -228,7 +262,7 @@ impl<K, V> Shard<K, V> {
         Q: ?Sized + Equivalent<K>,
     {
         debug_assert_eq!(self.policy, Policy::S3Fifo);
-        let node = self.slab.get(self.find(hash, key)?);
+        let node = self.find_node(hash, key)?;
         if node.expires != NEVER && node.expires <= clock.now_nanos() {
             return None;
         }
@@ -257,7 +291,7 @@ impl<K, V> Shard<K, V> {
     where
         Q: ?Sized + Equivalent<K>,
     {
-        let node = self.slab.get(self.find(hash, key)?);
+        let node = self.find_node(hash, key)?;
         (!is_expired_at(node.expires, clock)).then_some(&node.value)
     }
 
@@ -266,8 +300,8 @@ impl<K, V> Shard<K, V> {
     where
         Q: ?Sized + Equivalent<K>,
     {
-        self.find(hash, key)
-            .is_some_and(|i| !is_expired_at(self.slab.get(i).expires, clock))
+        self.find_node(hash, key)
+            .is_some_and(|node| !is_expired_at(node.expires, clock))
     }
 
     /// The expiry of a live entry (`Some(NEVER)` if it never expires).
@@ -275,7 +309,7 @@ impl<K, V> Shard<K, V> {
     where
         Q: ?Sized + Equivalent<K>,
     {
-        let node = self.slab.get(self.find(hash, key)?);
+        let node = self.find_node(hash, key)?;
         (!is_expired_at(node.expires, clock)).then_some(node.expires)
     }
 
@@ -284,7 +318,7 @@ impl<K, V> Shard<K, V> {
     where
         Q: ?Sized + Equivalent<K>,
     {
-        let node = self.slab.get(self.find(hash, key)?);
+        let node = self.find_node(hash, key)?;
         Some(is_expired_at(node.expires, clock))
     }
 
@@ -330,6 +364,7 @@ impl<K, V> Shard<K, V> {
             hash,
             expires,
             charge,
+            index: 0,
             order: Links::UNLINKED,
             timer: Links::UNLINKED,
             wheel_pos: POS_NONE,
@@ -475,10 +510,13 @@ impl<K, V> Shard<K, V> {
 
     /// Puts the node at `index` (already in the slab) into table, order and wheel.
     fn link(&mut self, index: u32) {
-        let node = self.slab.get(index);
+        let node = self.slab.get_mut(index);
+        node.index = index;
         let (hash, charge, expires) = (node.hash, node.charge, node.expires);
-        let slab = &self.slab;
-        self.table.insert_unique(hash, index, |&i| slab.get(i).hash);
+        let ptr = self.slab.ptr(index);
+        let table = &mut self.table;
+        // SAFETY (of `hash_of`): rehashing reads the nodes of the table's own addresses.
+        table.insert_unique(hash, ptr, |&p| unsafe { p.as_ref().hash });
         let (list, slab) = self.queue_of(index);
         list.push_back(slab, index);
         if self.slab.get(index).queue == Queue::Small {
@@ -495,7 +533,8 @@ impl<K, V> Shard<K, V> {
     fn detach(&mut self, index: u32) {
         let node = self.slab.get(index);
         let (hash, charge) = (node.hash, node.charge);
-        match self.table.find_entry(hash, |&i| i == index) {
+        let ptr = self.slab.ptr(index);
+        match self.table.find_entry(hash, |&p| p == ptr) {
             Ok(entry) => {
                 entry.remove();
             }
@@ -513,11 +552,16 @@ impl<K, V> Shard<K, V> {
     /// Removes a detached node from the slab, re-pointing whatever referred to the node that
     /// moves into its place.
     fn take_detached(&mut self, index: u32) -> Node<K, V> {
+        // The last node moves into the freed place: note its address to re-point the table.
+        let last_ptr = self.slab.ptr(self.slab.len() as u32 - 1);
         let (node, moved_from) = self.slab.swap_remove(index);
         if let Some(from) = moved_from {
-            let hash = self.slab.get(index).hash;
-            match self.table.find_mut(hash, |&i| i == from) {
-                Some(slot) => *slot = index,
+            let moved = self.slab.get_mut(index);
+            moved.index = index;
+            let hash = moved.hash;
+            let ptr = self.slab.ptr(index);
+            match self.table.find_mut(hash, |&p| p == last_ptr) {
+                Some(slot) => *slot = ptr,
                 None => unreachable!("every linked node is in the table"),
             }
             let (list, slab) = self.queue_of(index);
@@ -554,8 +598,8 @@ impl<K, V> Shard<K, V> {
         // capacity, that is 14.3 bytes per entry, the most the charge leaves room for. A table
         // that just doubled holds 2 per entry, so growing and shrinking never alternate.
         if 2 * self.table.capacity() > 5 * len + 128 {
-            let slab = &self.slab;
-            self.table.shrink_to(len, |&i| slab.get(i).hash);
+            // SAFETY: rehashing reads the nodes of the table's own addresses.
+            self.table.shrink_to(len, |&p| unsafe { p.as_ref().hash });
         }
     }
 
