@@ -32,6 +32,9 @@ fn main() {
     if contender == "time" {
         return time_hits(entries);
     }
+    if contender == "time-miss" {
+        return time_misses(entries);
+    }
     match (contender, op) {
         ("faas" | "faas-lru", _) => {
             let policy = if contender == "faas" {
@@ -129,5 +132,78 @@ fn time_hits(entries: u64) {
     println!(
         "min ns/hit: faas get {:.2}, quick_cache {:.2}, memoized {:.2}",
         best[0], best[1], best[2]
+    );
+}
+
+#[faas_cached(max_items = 10_000)]
+fn memoized_miss(x: u64) -> u64 {
+    x ^ 1
+}
+
+/// `profile_ops time-miss`: like `time`, for a miss that inserts and evicts.
+fn time_misses(entries: u64) {
+    let faas: FaasCacheDict<u64, u64> = FaasCacheDict::builder()
+        .max_items(entries as usize)
+        .build()
+        .unwrap();
+    let faas_lru: FaasCacheDict<u64, u64> = FaasCacheDict::builder()
+        .max_items(entries as usize)
+        .policy(Policy::Lru)
+        .build()
+        .unwrap();
+    let quick = quick_cache::sync::Cache::<u64, u64>::new(entries as usize);
+    let lru = parking_lot::Mutex::new(lru::LruCache::<u64, u64>::new(
+        std::num::NonZeroUsize::new(entries as usize).unwrap(),
+    ));
+    for k in 0..entries {
+        faas.insert(k, k).unwrap();
+        faas_lru.insert(k, k).unwrap();
+        quick.insert(k, k);
+        lru.lock().put(k, k);
+        memoized_miss(k);
+    }
+    let mut next = [entries; 5];
+    let mut run = |i: usize, f: &dyn Fn(u64) -> u64| {
+        let start = std::time::Instant::now();
+        let mut acc = 0u64;
+        for k in next[i]..next[i] + 20_000 {
+            acc = acc.wrapping_add(f(black_box(k)));
+        }
+        next[i] += 20_000;
+        black_box(acc);
+        start.elapsed().as_nanos() as f64 / 20_000.0
+    };
+    let mut best = [f64::MAX; 5];
+    for _ in 0..100 {
+        best[0] = best[0].min(run(0, &|k| match faas.get(&k) {
+            Some(v) => v,
+            None => faas.insert(k, k).map_or(0, |_| 1),
+        }));
+        best[1] = best[1].min(run(1, &|k| match faas_lru.get(&k) {
+            Some(v) => v,
+            None => faas_lru.insert(k, k).map_or(0, |_| 1),
+        }));
+        best[2] = best[2].min(run(2, &|k| memoized_miss(k)));
+        best[3] = best[3].min(run(3, &|k| match quick.get(&k) {
+            Some(v) => v,
+            None => {
+                quick.insert(k, k);
+                1
+            }
+        }));
+        best[4] = best[4].min(run(4, &|k| {
+            let mut lru = lru.lock();
+            match lru.get(&k) {
+                Some(&v) => v,
+                None => {
+                    lru.put(k, k);
+                    1
+                }
+            }
+        }));
+    }
+    println!(
+        "min ns/miss: faas {:.1}, faas lru {:.1}, memoized {:.1}, quick_cache {:.1}, Mutex<lru> {:.1}",
+        best[0], best[1], best[2], best[3], best[4]
     );
 }

@@ -2,13 +2,19 @@
 //! them (the leader) computes the value and the others wait for it.
 //!
 //! - Callers on different keys never wait for each other: the registry of computations in
-//!   flight is sharded and its locks are held only to register or finish a slot, never while a
-//!   value is computed.
+//!   flight is sharded and its locks are held only to register or finish a computation, never
+//!   while a value is computed.
+//! - A computation nobody waits for costs two short critical sections and no allocation: the
+//!   registry records only the key's hash and a ticket; the first waiter creates the [`Slot`]
+//!   that waiters sleep on. Keys are told apart when the value is handed over: a waiter takes
+//!   the leader's value only if the leader's key equals its own (two keys with one hash share a
+//!   registry entry, and the second one then computes again).
 //! - A leader that fails (its computation returned an error, panicked, or its future was
 //!   dropped) releases its waiters at once; they retry and one of them becomes the leader.
 //! - A leader that makes no progress for the store's dedupe timeout (a thread stuck in user
 //!   code, a future nobody polls any more) is taken over: one waiter becomes the new leader and
-//!   the others wait for it. For async leaders, progress means being polled.
+//!   the others wait for it. Progress of an async leader is being polled; a blocking leader shows
+//!   none, so its waiters take over once they have waited the whole timeout.
 //! - Async waiters never block their thread: they park their task's waker in the slot, and a
 //!   small timer thread wakes them when the timeout is due. No executor is assumed.
 
@@ -16,7 +22,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -28,139 +34,239 @@ use crate::sync::Mutex;
 /// Shards of the registry; a power of two.
 const SHARDS: usize = 16;
 
-/// The computations in flight on keys of one registry shard.
-type Slots<K, V> = Mutex<Vec<Arc<Slot<K, V>>>>;
+/// A computation in flight, as the registry knows it.
+struct Entry<K, V> {
+    hash: u64,
+    /// Tells this computation from a later one on the same hash (after a take-over).
+    ticket: u64,
+    /// Created by the first waiter (by the leader itself for an async computation).
+    slot: Option<Arc<Slot<K, V>>>,
+}
+
+struct RegistryShard<K, V> {
+    entries: Mutex<Vec<Entry<K, V>>>,
+    /// Callers waiting on this shard's computations: while zero, a leader need not prepare a
+    /// copy of its value for anyone.
+    waiters: AtomicUsize,
+}
 
 /// The computations in flight for one store.
 pub(crate) struct InFlight<K, V> {
-    shards: [Slots<K, V>; SHARDS],
+    shards: [RegistryShard<K, V>; SHARDS],
+    next_ticket: AtomicU64,
 }
 
+/// What waiters of one computation sleep on.
 pub(crate) struct Slot<K, V> {
     hash: u64,
-    key: K,
-    state: Mutex<State<V>>,
+    ticket: u64,
+    state: Mutex<State<K, V>>,
     done: Condvar,
-    /// Nanoseconds since `epoch()` of the leader's last sign of life.
-    progress: AtomicU64,
+    /// Polls of an async leader's future: its sign of life.
+    polls: AtomicU64,
 }
 
-enum State<V> {
-    Running { wakers: Vec<Option<Waker>> },
-    Done(V),
+enum State<K, V> {
+    Running {
+        wakers: Vec<Option<Waker>>,
+    },
+    /// The leader's key and value.
+    Done(K, V),
     Failed,
 }
 
 /// What a waiter learns.
 pub(crate) enum Waited<V> {
-    /// The leader's value.
+    /// The leader's value, for the waiter's key.
     Done(V),
-    /// The leader failed or was taken over: try again.
+    /// The leader failed, was taken over, computed another key of the same hash, or produced
+    /// nothing to share: try again.
     Retry,
 }
 
 impl<K, V> InFlight<K, V> {
     pub(crate) fn new() -> Self {
         InFlight {
-            shards: std::array::from_fn(|_| Mutex::new(Vec::new())),
+            shards: std::array::from_fn(|_| RegistryShard {
+                entries: Mutex::new(Vec::new()),
+                waiters: AtomicUsize::new(0),
+            }),
+            next_ticket: AtomicU64::new(0),
         }
     }
 
-    fn shard(&self, hash: u64) -> &Slots<K, V> {
+    fn shard(&self, hash: u64) -> &RegistryShard<K, V> {
         &self.shards[(hash >> 40) as usize & (SHARDS - 1)]
     }
-}
 
-impl<K: Eq + Clone, V> InFlight<K, V> {
-    /// Joins the computation of `key` in flight, or starts one and leads it.
-    pub(crate) fn join(&self, hash: u64, key: &K) -> Joined<'_, K, V> {
-        let mut slots = self.shard(hash).lock();
-        if let Some(slot) = slots.iter().find(|s| s.hash == hash && s.key == *key) {
-            return Joined::Wait(slot.clone());
+    /// Joins the computation in flight for `hash`, or starts one and leads it. An async leader
+    /// (`eager_slot`) gets its slot at once, to count its polls in.
+    pub(crate) fn join(&self, hash: u64, eager_slot: bool) -> Joined<'_, K, V> {
+        let shard = self.shard(hash);
+        let mut entries = shard.entries.lock();
+        if let Some(entry) = entries.iter_mut().find(|e| e.hash == hash) {
+            let slot = entry
+                .slot
+                .get_or_insert_with(|| Arc::new(Slot::new(hash, entry.ticket)))
+                .clone();
+            shard.waiters.fetch_add(1, Ordering::Relaxed);
+            return Joined::Wait(Waiter {
+                registry: self,
+                slot,
+            });
         }
-        let slot = Arc::new(Slot {
+        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let slot = eager_slot.then(|| Arc::new(Slot::new(hash, ticket)));
+        entries.push(Entry {
             hash,
-            key: key.clone(),
-            state: Mutex::new(State::Running { wakers: Vec::new() }),
-            done: Condvar::new(),
-            progress: AtomicU64::new(now_nanos()),
+            ticket,
+            slot: slot.clone(),
         });
-        slots.push(slot.clone());
         Joined::Lead(Lead {
             registry: self,
+            hash,
+            ticket,
             slot,
             finished: false,
         })
     }
 
-    /// Removes a slot from the registry if it is still there.
-    fn unregister(&self, slot: &Arc<Slot<K, V>>) {
-        let mut slots = self.shard(slot.hash).lock();
-        if let Some(i) = slots.iter().position(|s| Arc::ptr_eq(s, slot)) {
-            slots.swap_remove(i);
-        }
+    /// Removes the entry of a computation if it is still registered, returning its slot.
+    fn unregister(&self, hash: u64, ticket: u64) -> Option<Arc<Slot<K, V>>> {
+        let mut entries = self.shard(hash).entries.lock();
+        let i = entries
+            .iter()
+            .position(|e| e.hash == hash && e.ticket == ticket)?;
+        entries.swap_remove(i).slot
     }
 
     /// Gives up on a stalled leader: its waiters retry, and the next caller leads.
-    pub(crate) fn take_over(&self, slot: &Arc<Slot<K, V>>) {
-        self.unregister(slot);
+    pub(crate) fn take_over(&self, slot: &Slot<K, V>) {
+        self.unregister(slot.hash, slot.ticket);
         slot.settle(State::Failed);
     }
 }
 
-pub(crate) enum Joined<'a, K: Eq + Clone, V> {
+pub(crate) enum Joined<'a, K, V> {
     Lead(Lead<'a, K, V>),
-    Wait(Arc<Slot<K, V>>),
+    Wait(Waiter<'a, K, V>),
 }
 
-/// The leader's obligation: finish the slot. Dropped unfinished (a panic, a dropped future),
-/// it fails the slot so that waiters retry.
-pub(crate) struct Lead<'a, K: Eq + Clone, V> {
+/// The leader's obligation: finish the computation. Dropped unfinished (a panic, a dropped
+/// future), it fails the slot so that waiters retry.
+pub(crate) struct Lead<'a, K, V> {
     registry: &'a InFlight<K, V>,
-    slot: Arc<Slot<K, V>>,
+    hash: u64,
+    ticket: u64,
+    /// The async leader's own slot.
+    slot: Option<Arc<Slot<K, V>>>,
     finished: bool,
 }
 
-impl<K: Eq + Clone, V> Lead<'_, K, V> {
-    /// Publishes the value (`None`: the computation produced nothing cacheable) and releases
-    /// the waiters. Call after the value is in the store, so that a caller arriving once the
-    /// slot is gone finds it there.
-    pub(crate) fn finish_with(mut self, value: impl FnOnce() -> Option<V>) {
-        self.finished = true;
-        self.registry.unregister(&self.slot);
-        // Once unregistered, nobody new can join: clone the value only if someone waits.
-        let outcome = if Arc::strong_count(&self.slot) > 1 {
-            value()
-        } else {
-            None
-        };
-        self.slot.settle(outcome.map_or(State::Failed, State::Done));
+impl<K: Clone, V: Clone> Lead<'_, K, V> {
+    /// Whether someone may be waiting for this computation's value: if so, the leader keeps a
+    /// copy of its key and value for [`finish`](Self::finish). A waiter arriving after this
+    /// check retries and finds the value in the store.
+    pub(crate) fn may_have_waiters(&self) -> bool {
+        self.registry
+            .shard(self.hash)
+            .waiters
+            .load(Ordering::Relaxed)
+            != 0
     }
 
+    /// Ends the computation and releases the waiters with `handoff` (the key and value they
+    /// take if their key is equal) or, without one, tells them to retry. Call after the value
+    /// is in the store, so that a caller arriving once the entry is gone finds it there.
+    pub(crate) fn finish(mut self, handoff: Option<(K, V)>) {
+        self.finished = true;
+        if let Some(slot) = self.registry.unregister(self.hash, self.ticket) {
+            slot.settle(handoff.map_or(State::Failed, |(k, v)| State::Done(k, v)));
+        }
+    }
+}
+
+impl<K, V> Lead<'_, K, V> {
     /// Runs the leader's future, counting every poll as progress so that waiters take over
     /// only a leader that nobody polls any more.
     pub(crate) async fn run_watched<F: Future>(&self, future: F) -> F::Output {
         let mut future = std::pin::pin!(future);
-        let progress = &self.slot.progress;
+        let polls = self.slot.as_ref().map(|slot| &slot.polls);
         std::future::poll_fn(|cx| {
-            progress.store(now_nanos(), Ordering::Relaxed);
+            if let Some(polls) = polls {
+                polls.fetch_add(1, Ordering::Relaxed);
+            }
             future.as_mut().poll(cx)
         })
         .await
     }
 }
 
-impl<K: Eq + Clone, V> Drop for Lead<'_, K, V> {
+impl<K, V> Drop for Lead<'_, K, V> {
     fn drop(&mut self) {
         if !self.finished {
-            self.registry.unregister(&self.slot);
-            self.slot.settle(State::Failed);
+            if let Some(slot) = self.registry.unregister(self.hash, self.ticket) {
+                slot.settle(State::Failed);
+            }
         }
     }
 }
 
+/// A caller waiting for another's computation; counted in its registry shard while it lives.
+pub(crate) struct Waiter<'a, K, V> {
+    registry: &'a InFlight<K, V>,
+    slot: Arc<Slot<K, V>>,
+}
+
+impl<K, V> Drop for Waiter<'_, K, V> {
+    fn drop(&mut self) {
+        self.registry
+            .shard(self.slot.hash)
+            .waiters
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl<K: Eq, V: Clone> Waiter<'_, K, V> {
+    /// Blocks until the leader settles, or until it has shown no progress for `timeout`
+    /// (then it is taken over and the caller retries).
+    pub(crate) fn wait(self, key: &K, timeout: Option<Duration>) -> Waited<V> {
+        let outcome = self.slot.wait(key, timeout);
+        outcome.unwrap_or_else(|| {
+            self.registry.take_over(&self.slot);
+            Waited::Retry
+        })
+    }
+
+    /// Waits without blocking the thread; see [`wait`](Self::wait).
+    pub(crate) async fn wait_async(self, key: &K, timeout: Option<Duration>) -> Waited<V> {
+        let outcome = WaitFuture {
+            slot: self.slot.clone(),
+            key,
+            timeout,
+            waker_index: None,
+            watch: None,
+        }
+        .await;
+        outcome.unwrap_or_else(|| {
+            self.registry.take_over(&self.slot);
+            Waited::Retry
+        })
+    }
+}
+
 impl<K, V> Slot<K, V> {
-    fn settle(&self, outcome: State<V>) {
+    fn new(hash: u64, ticket: u64) -> Self {
+        Slot {
+            hash,
+            ticket,
+            state: Mutex::new(State::Running { wakers: Vec::new() }),
+            done: Condvar::new(),
+            polls: AtomicU64::new(0),
+        }
+    }
+
+    fn settle(&self, outcome: State<K, V>) {
         let wakers = {
             let mut state = self.state.lock();
             match std::mem::replace(&mut *state, outcome) {
@@ -177,105 +283,103 @@ impl<K, V> Slot<K, V> {
             waker.wake();
         }
     }
+}
 
-    fn stalled_for(&self) -> Duration {
-        Duration::from_nanos(now_nanos().saturating_sub(self.progress.load(Ordering::Relaxed)))
+impl<K: Eq, V: Clone> State<K, V> {
+    /// What a waiter for `key` learns from a settled state (`None` while running).
+    fn outcome(&self, key: &K) -> Option<Waited<V>> {
+        match self {
+            State::Running { .. } => None,
+            State::Done(k, v) if k == key => Some(Waited::Done(v.clone())),
+            State::Done(..) | State::Failed => Some(Waited::Retry),
+        }
     }
 }
 
-impl<K, V: Clone> Slot<K, V> {
-    fn outcome(&self) -> Option<Waited<V>> {
-        match &*self.state.lock() {
-            State::Running { .. } => None,
-            State::Done(v) => Some(Waited::Done(v.clone())),
-            State::Failed => Some(Waited::Retry),
-        }
-    }
-
-    /// Blocks until the leader settles, or until it has shown no progress for `timeout`
-    /// (`None` if it stalled: the caller should take over).
-    pub(crate) fn wait(&self, timeout: Option<Duration>) -> Option<Waited<V>> {
+impl<K: Eq, V: Clone> Slot<K, V> {
+    /// Blocks until the leader settles, or until it has shown no progress (no poll) for a
+    /// whole `timeout` (`None`: the caller should take over).
+    fn wait(&self, key: &K, timeout: Option<Duration>) -> Option<Waited<V>> {
         let mut state = self.state.lock();
+        let mut polls = self.polls.load(Ordering::Relaxed);
+        let mut deadline = timeout.map(|t| Instant::now() + t);
         loop {
-            match &*state {
-                State::Done(v) => return Some(Waited::Done(v.clone())),
-                State::Failed => return Some(Waited::Retry),
-                State::Running { .. } => {}
+            if let Some(outcome) = state.outcome(key) {
+                return Some(outcome);
             }
-            match timeout {
-                None => self.done.wait(&mut state),
-                Some(timeout) => {
-                    let stalled = self.stalled_for();
-                    if stalled >= timeout {
-                        return None;
+            match (deadline, timeout) {
+                (Some(due), Some(timeout)) => {
+                    if self.done.wait_until(&mut state, due).timed_out() {
+                        let now_polls = self.polls.load(Ordering::Relaxed);
+                        if now_polls == polls && state.outcome(key).is_none() {
+                            return None;
+                        }
+                        // The leader moved: give it another full timeout.
+                        polls = now_polls;
+                        deadline = Some(Instant::now() + timeout);
                     }
-                    self.done.wait_for(&mut state, timeout - stalled);
                 }
+                _ => self.done.wait(&mut state),
             }
-        }
-    }
-
-    /// Waits without blocking the thread; see [`wait`](Self::wait).
-    pub(crate) fn wait_async(self: &Arc<Self>, timeout: Option<Duration>) -> WaitFuture<K, V> {
-        WaitFuture {
-            slot: self.clone(),
-            timeout,
-            waker_index: None,
-            timer_armed_for: None,
         }
     }
 }
 
 /// A waiter's future: resolves when the leader settles, or to `None` when it stalled.
-pub(crate) struct WaitFuture<K, V> {
+struct WaitFuture<'k, K, V> {
     slot: Arc<Slot<K, V>>,
+    key: &'k K,
     timeout: Option<Duration>,
     waker_index: Option<usize>,
-    timer_armed_for: Option<Instant>,
+    /// The leader's poll count last seen, and when the wait for a new one ends.
+    watch: Option<(u64, Instant)>,
 }
 
-impl<K, V: Clone> Future for WaitFuture<K, V> {
+impl<K: Eq, V: Clone> Future for WaitFuture<'_, K, V> {
     type Output = Option<Waited<V>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Some(outcome) = this.slot.outcome() {
-            return Poll::Ready(Some(outcome));
-        }
         if let Some(timeout) = this.timeout {
-            let stalled = this.slot.stalled_for();
-            if stalled >= timeout {
-                return Poll::Ready(None);
-            }
-            let due = Instant::now() + (timeout - stalled);
-            if this.timer_armed_for.map_or(true, |armed| armed < due) {
-                timer().wake_at(due, cx.waker().clone());
-                this.timer_armed_for = Some(due);
+            let polls = this.slot.polls.load(Ordering::Relaxed);
+            let now = Instant::now();
+            match this.watch {
+                Some((seen, due)) if seen == polls => {
+                    if now >= due {
+                        let outcome = this.slot.state.lock().outcome(this.key);
+                        // `None`: stalled, take over.
+                        return Poll::Ready(outcome);
+                    }
+                }
+                // First poll, or the leader moved: a new full timeout.
+                _ => {
+                    let due = now + timeout;
+                    this.watch = Some((polls, due));
+                    timer().wake_at(due, cx.waker().clone());
+                }
             }
         }
         let mut state = this.slot.state.lock();
-        match &mut *state {
-            State::Running { wakers } => {
-                match this.waker_index {
-                    Some(i) => match &mut wakers[i] {
-                        Some(w) if w.will_wake(cx.waker()) => {}
-                        slot => *slot = Some(cx.waker().clone()),
-                    },
-                    None => {
-                        this.waker_index = Some(wakers.len());
-                        wakers.push(Some(cx.waker().clone()));
-                    }
-                }
-                Poll::Pending
-            }
-            // Settled between the check above and taking the lock.
-            State::Done(v) => Poll::Ready(Some(Waited::Done(v.clone()))),
-            State::Failed => Poll::Ready(Some(Waited::Retry)),
+        if let Some(outcome) = state.outcome(this.key) {
+            return Poll::Ready(Some(outcome));
         }
+        if let State::Running { wakers } = &mut *state {
+            match this.waker_index {
+                Some(i) => match &mut wakers[i] {
+                    Some(w) if w.will_wake(cx.waker()) => {}
+                    slot => *slot = Some(cx.waker().clone()),
+                },
+                None => {
+                    this.waker_index = Some(wakers.len());
+                    wakers.push(Some(cx.waker().clone()));
+                }
+            }
+        }
+        Poll::Pending
     }
 }
 
-impl<K, V> Drop for WaitFuture<K, V> {
+impl<K, V> Drop for WaitFuture<'_, K, V> {
     fn drop(&mut self) {
         if let Some(i) = self.waker_index {
             if let State::Running { wakers } = &mut *self.slot.state.lock() {
@@ -283,15 +387,6 @@ impl<K, V> Drop for WaitFuture<K, V> {
             }
         }
     }
-}
-
-fn epoch() -> Instant {
-    static EPOCH: OnceLock<Instant> = OnceLock::new();
-    *EPOCH.get_or_init(Instant::now)
-}
-
-fn now_nanos() -> u64 {
-    u64::try_from(epoch().elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Wakes async waiters when their timeout is due: one thread for the whole process, started
@@ -371,53 +466,106 @@ impl Timer {
 mod tests {
     use super::*;
 
+    fn lead<'a>(registry: &'a InFlight<u32, String>, hash: u64) -> Lead<'a, u32, String> {
+        match registry.join(hash, false) {
+            Joined::Lead(lead) => lead,
+            Joined::Wait(_) => panic!("expected to lead"),
+        }
+    }
+
+    fn wait<'a>(registry: &'a InFlight<u32, String>, hash: u64) -> Waiter<'a, u32, String> {
+        match registry.join(hash, false) {
+            Joined::Wait(waiter) => waiter,
+            Joined::Lead(_) => panic!("expected to wait"),
+        }
+    }
+
     #[test]
     fn a_second_caller_waits_and_gets_the_leaders_value() {
-        let registry: InFlight<u32, String> = InFlight::new();
-        let Joined::Lead(lead) = registry.join(7, &1) else {
-            panic!("first caller leads")
-        };
-        let Joined::Wait(slot) = registry.join(7, &1) else {
-            panic!("second caller waits")
-        };
-        let Joined::Lead(other) = registry.join(7, &2) else {
-            panic!("another key leads independently")
-        };
+        let registry = InFlight::new();
+        let leader = lead(&registry, 7);
+        assert!(!leader.may_have_waiters());
+        let waiter = wait(&registry, 7);
+        assert!(leader.may_have_waiters());
+        let other = lead(&registry, 8);
         std::thread::scope(|s| {
-            let waiter = s.spawn(|| slot.wait(None));
+            let waiting = s.spawn(|| waiter.wait(&1, None));
             std::thread::sleep(Duration::from_millis(10));
-            lead.finish_with(|| Some("v".to_owned()));
-            assert!(matches!(waiter.join().unwrap(), Some(Waited::Done(v)) if v == "v"));
+            leader.finish(Some((1, "v".to_owned())));
+            assert!(matches!(waiting.join().unwrap(), Waited::Done(v) if v == "v"));
         });
         drop(other);
-        assert!(registry.shards.iter().all(|s| s.lock().is_empty()));
+        assert!(registry.shards.iter().all(|s| s.entries.lock().is_empty()));
+        assert!(registry
+            .shards
+            .iter()
+            .all(|s| s.waiters.load(Ordering::Relaxed) == 0));
+    }
+
+    #[test]
+    fn a_computation_nobody_waits_for_allocates_no_slot() {
+        let registry = InFlight::new();
+        let leader = lead(&registry, 3);
+        assert!(registry.shard(3).entries.lock()[0].slot.is_none());
+        leader.finish(None);
+        assert!(registry.shard(3).entries.lock().is_empty());
+    }
+
+    #[test]
+    fn a_waiter_with_another_key_of_the_same_hash_retries() {
+        let registry = InFlight::new();
+        let leader = lead(&registry, 5);
+        let waiter = wait(&registry, 5);
+        leader.finish(Some((1, "one".to_owned())));
+        assert!(matches!(waiter.wait(&2, None), Waited::Retry));
     }
 
     #[test]
     fn a_dropped_leader_releases_its_waiters() {
-        let registry: InFlight<u32, u32> = InFlight::new();
-        let Joined::Lead(lead) = registry.join(1, &1) else {
-            panic!()
-        };
-        let Joined::Wait(slot) = registry.join(1, &1) else {
-            panic!()
-        };
-        drop(lead);
-        assert!(matches!(slot.wait(None), Some(Waited::Retry)));
-        assert!(matches!(registry.join(1, &1), Joined::Lead(_)));
+        let registry = InFlight::new();
+        let leader = lead(&registry, 1);
+        let waiter = wait(&registry, 1);
+        drop(leader);
+        assert!(matches!(waiter.wait(&1, None), Waited::Retry));
+        drop(lead(&registry, 1));
     }
 
     #[test]
-    fn a_stalled_leader_times_out() {
-        let registry: InFlight<u32, u32> = InFlight::new();
-        let Joined::Lead(_lead) = registry.join(1, &1) else {
-            panic!()
+    fn a_stalled_leader_is_taken_over_and_its_late_finish_is_ignored() {
+        let registry = InFlight::new();
+        let stalled = lead(&registry, 1);
+        let waiter = wait(&registry, 1);
+        assert!(matches!(
+            waiter.wait(&1, Some(Duration::from_millis(20))),
+            Waited::Retry
+        ));
+        // The waiter took over: the next caller leads a new computation.
+        let next = lead(&registry, 1);
+        stalled.finish(Some((1, "late".to_owned())));
+        // The late finish did not remove the new computation.
+        assert_eq!(registry.shard(1).entries.lock().len(), 1);
+        next.finish(None);
+    }
+
+    #[test]
+    fn a_polled_async_leader_is_not_taken_over() {
+        let registry: InFlight<u32, String> = InFlight::new();
+        let Joined::Lead(leader) = registry.join(9, true) else {
+            panic!("expected to lead")
         };
-        let Joined::Wait(slot) = registry.join(1, &1) else {
-            panic!()
-        };
-        assert!(slot.wait(Some(Duration::from_millis(20))).is_none());
-        registry.take_over(&slot);
-        assert!(matches!(registry.join(1, &1), Joined::Lead(_)));
+        let waiter = wait(&registry, 9);
+        let slot = leader.slot.clone().expect("an async leader has a slot");
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                // Polled every 5 ms for 60 ms, with a 20 ms timeout: never stalled.
+                for _ in 0..12 {
+                    std::thread::sleep(Duration::from_millis(5));
+                    slot.polls.fetch_add(1, Ordering::Relaxed);
+                }
+                leader.finish(Some((1, "polled".to_owned())));
+            });
+            let outcome = waiter.wait(&1, Some(Duration::from_millis(20)));
+            assert!(matches!(outcome, Waited::Done(v) if v == "polled"));
+        });
     }
 }

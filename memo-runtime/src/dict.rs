@@ -551,6 +551,30 @@ where
     }
 
     fn insert_expiring(&self, key: K, value: V, ttl_nanos: u64) -> Result<Option<V>, CacheError> {
+        let (hash, index) = self.locate(&key);
+        self.insert_expiring_located(hash, index, key, value, ttl_nanos)
+    }
+
+    /// [`insert`](Self::insert) of a key already hashed by [`locate`](Self::locate).
+    pub(crate) fn insert_located(
+        &self,
+        hash: u64,
+        index: usize,
+        key: K,
+        value: V,
+    ) -> Result<Option<V>, CacheError> {
+        let ttl = self.default_ttl_nanos.load(Ordering::Relaxed);
+        self.insert_expiring_located(hash, index, key, value, ttl)
+    }
+
+    fn insert_expiring_located(
+        &self,
+        hash: u64,
+        index: usize,
+        key: K,
+        value: V,
+        ttl_nanos: u64,
+    ) -> Result<Option<V>, CacheError> {
         let weight = match self.weigher {
             None => std::mem::size_of::<K>() + std::mem::size_of::<V>(),
             Some(weigh) => weigh(&key, &value),
@@ -569,7 +593,6 @@ where
         } else {
             self.clock.now_nanos_for_expiry().saturating_add(ttl_nanos)
         };
-        let (hash, index) = self.locate(&key);
         let mut out = Departures::new();
         let replaced = self.with_shard(index, |shard| {
             let room = self.room_for(shard);

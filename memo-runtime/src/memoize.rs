@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::hash::{BuildHasher, Hash};
 
-use crate::dedupe::{InFlight, Joined, Waited};
+use crate::dedupe::{InFlight, Joined, Lead, Waited};
 use crate::dict::FaasCacheDict;
 
 /// How a computation's result relates to the value cached for it.
@@ -142,13 +142,26 @@ where
     }
 
     /// Caches the value of a computation, if it fits.
-    fn keep(&self, key: K, value: V) {
-        if let Err(err) = self.insert(key, value) {
+    fn keep(&self, hash: u64, index: usize, key: K, value: V) {
+        if let Err(err) = self.insert_located(hash, index, key, value) {
             log::debug!(
                 "faas-memo cache {:?}: result not cached: {err}",
                 self.name()
             );
         }
+    }
+
+    /// Caches a leader's cacheable value and releases its waiters, handing them a copy if
+    /// some may be waiting.
+    fn finish_lead(&self, lead: Lead<'_, K, V>, located: (u64, usize), key: K, value: Option<&V>) {
+        let Some(value) = value else {
+            return lead.finish(None);
+        };
+        let handoff = lead
+            .may_have_waiters()
+            .then(|| (key.clone(), value.clone()));
+        self.keep(located.0, located.1, key, value.clone());
+        lead.finish(handoff);
     }
 
     #[doc(hidden)]
@@ -166,25 +179,20 @@ where
     pub fn compute_missed<R>(&self, key: K, init: impl FnOnce() -> R, shape: Shape<R, V>) -> R {
         let (hash, index) = self.locate(&key);
         loop {
-            match self.in_flight().join(hash, &key) {
+            match self.in_flight().join(hash, false) {
                 Joined::Lead(lead) => {
                     // Another leader may have finished between our miss and our joining.
                     if let Some(value) = self.peek_located(hash, index, &key) {
-                        lead.finish_with(|| Some(value.clone()));
+                        lead.finish(None);
                         return (shape.wrap)(value);
                     }
                     let result = init();
-                    let value = (shape.value)(&result);
-                    if let Some(value) = value {
-                        self.keep(key, value.clone());
-                    }
-                    lead.finish_with(|| value.cloned());
+                    self.finish_lead(lead, (hash, index), key, (shape.value)(&result));
                     return result;
                 }
-                Joined::Wait(slot) => match slot.wait(self.dedupe_timeout) {
-                    Some(Waited::Done(value)) => return (shape.wrap)(value),
-                    Some(Waited::Retry) => {}
-                    None => self.in_flight().take_over(&slot),
+                Joined::Wait(waiter) => match waiter.wait(&key, self.dedupe_timeout) {
+                    Waited::Done(value) => return (shape.wrap)(value),
+                    Waited::Retry => {}
                 },
             }
         }
@@ -214,24 +222,19 @@ where
     ) -> R {
         let (hash, index) = self.locate(&key);
         loop {
-            match self.in_flight().join(hash, &key) {
+            match self.in_flight().join(hash, true) {
                 Joined::Lead(lead) => {
                     if let Some(value) = self.peek_located(hash, index, &key) {
-                        lead.finish_with(|| Some(value.clone()));
+                        lead.finish(None);
                         return (shape.wrap)(value);
                     }
                     let result = lead.run_watched(init).await;
-                    let value = (shape.value)(&result);
-                    if let Some(value) = value {
-                        self.keep(key, value.clone());
-                    }
-                    lead.finish_with(|| value.cloned());
+                    self.finish_lead(lead, (hash, index), key, (shape.value)(&result));
                     return result;
                 }
-                Joined::Wait(slot) => match slot.wait_async(self.dedupe_timeout).await {
-                    Some(Waited::Done(value)) => return (shape.wrap)(value),
-                    Some(Waited::Retry) => {}
-                    None => self.in_flight().take_over(&slot),
+                Joined::Wait(waiter) => match waiter.wait_async(&key, self.dedupe_timeout).await {
+                    Waited::Done(value) => return (shape.wrap)(value),
+                    Waited::Retry => {}
                 },
             }
         }
@@ -247,7 +250,8 @@ where
     ) -> R {
         let result = init();
         if let Some(value) = (shape.value)(&result) {
-            self.keep(key, value.clone());
+            let (hash, index) = self.locate(&key);
+            self.keep(hash, index, key, value.clone());
         }
         result
     }
@@ -262,7 +266,8 @@ where
     ) -> R {
         let result = init.await;
         if let Some(value) = (shape.value)(&result) {
-            self.keep(key, value.clone());
+            let (hash, index) = self.locate(&key);
+            self.keep(hash, index, key, value.clone());
         }
         result
     }

@@ -120,11 +120,8 @@ impl Sketch {
         let word = (hash >> (64 - self.word_bits)) as usize;
         let start = (hash & 15) as u32;
         let step = ((hash >> 4) & 15) as u32 | 1;
-        let mut shifts = [0; DEPTH];
-        for (i, shift) in shifts.iter_mut().enumerate() {
-            *shift = ((start + i as u32 * step) & 15) * 4;
-        }
-        (word, shifts)
+        let shift = |i: u32| ((start + i * step) & 15) * 4;
+        (word, [shift(0), shift(1), shift(2), shift(3)])
     }
 
     /// Counts one miss of the key with this hash and returns its new estimate. Conservative
@@ -133,19 +130,17 @@ impl Sketch {
     /// frequent).
     #[inline]
     pub(crate) fn increment(&mut self, hash: u64) -> u8 {
-        if self.words.is_empty() {
+        let (index, [s0, s1, s2, s3]) = self.slots(hash);
+        let Some(word) = self.words.get_mut(index) else {
+            // Not sized yet (no entry).
             return 0;
-        }
-        let (index, shifts) = self.slots(hash);
-        let word = self.words[index];
-        let counters = shifts.map(|shift| (word >> shift) & 0xF);
-        let minimum = counters.iter().copied().min().unwrap_or(0);
+        };
+        // Written out for the four counters: this runs on every miss.
+        let [c0, c1, c2, c3] = [s0, s1, s2, s3].map(|s| (*word >> s) & 0xF);
+        let minimum = c0.min(c1).min(c2.min(c3));
         if minimum < 15 {
-            let mut add = 0;
-            for (counter, shift) in counters.into_iter().zip(shifts) {
-                add |= u64::from(counter == minimum) << shift;
-            }
-            self.words[index] = word + add;
+            let bit = |c: u64, s: u32| u64::from(c == minimum) << s;
+            *word += bit(c0, s0) | bit(c1, s1) | bit(c2, s2) | bit(c3, s3);
         }
         self.additions += 1;
         if self.additions >= self.reset_at {

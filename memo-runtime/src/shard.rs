@@ -358,30 +358,36 @@ impl<K, V> Shard<K, V> {
                 }
             }
         };
-        let node = Node {
-            key,
-            value,
-            hash,
-            expires,
-            charge,
-            index: 0,
-            order: Links::UNLINKED,
-            timer: Links::UNLINKED,
-            wheel_pos: POS_NONE,
-            freq: AtomicU8::new(0),
-            queue,
-        };
         let index = match self.evict_for(charge, room, out) {
             Some(free) => {
-                let old = self.slab.replace(free, node);
+                // Reuse the victim's node in place: only the key and value move.
+                let node = self.slab.get_mut(free);
                 out.push(Departed {
-                    key: old.key,
-                    value: old.value,
+                    key: std::mem::replace(&mut node.key, key),
+                    value: std::mem::replace(&mut node.value, value),
                     reason: DeleteReason::Evicted,
                 });
+                node.hash = hash;
+                node.expires = expires;
+                node.charge = charge;
+                // `detach` left the links unlinked and the timer position empty.
+                *node.freq.get_mut() = 0;
+                node.queue = queue;
                 free
             }
-            None => self.slab.push(node),
+            None => self.slab.push(Node {
+                key,
+                value,
+                hash,
+                expires,
+                charge,
+                index: 0,
+                order: Links::UNLINKED,
+                timer: Links::UNLINKED,
+                wheel_pos: POS_NONE,
+                freq: AtomicU8::new(0),
+                queue,
+            }),
         };
         self.link(index);
         None
