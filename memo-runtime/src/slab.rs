@@ -74,8 +74,7 @@ impl<T> Slab<T> {
 
     /// The address of the node at `index`. It stays valid, and keeps pointing to that node,
     /// until the node is removed or moved by [`swap_remove`](Self::swap_remove) or
-    /// [`take_all`](Self::take_all); [`replace`](Self::replace) puts the new node at the same
-    /// address. Only shared access may go through it (reads, and writes inside an
+    /// [`take_all`](Self::take_all). Only shared access may go through it (reads, and writes inside an
     /// `UnsafeCell` such as an atomic).
     ///
     /// # Panics
@@ -92,11 +91,6 @@ impl<T> Slab<T> {
         // SAFETY: the offset is within the chunk's initialised elements (checked above), so
         // the result is in bounds of its allocation and not null.
         unsafe { NonNull::new_unchecked(base.add(i & CHUNK_MASK).cast_mut()) }
-    }
-
-    /// Replaces the node at `index`, returning the old one. Links are the caller's business.
-    pub(crate) fn replace(&mut self, index: u32, value: T) -> T {
-        mem::replace(self.get_mut(index), value)
     }
 
     /// Removes the node at `index` and moves the last node into its place.
@@ -158,7 +152,7 @@ mod tests {
         let (removed, moved) = slab.swap_remove(98);
         assert_eq!((removed, moved), (980, None));
         assert_eq!(slab.len(), 98);
-        assert_eq!(slab.replace(0, 7), 0);
+        *slab.get_mut(0) = 7;
         assert_eq!(*slab.get(0), 7);
     }
 
@@ -170,11 +164,11 @@ mod tests {
         }
         let p5 = slab.ptr(5);
         let p_last = slab.ptr((CHUNK * 3 - 1) as u32);
-        // Growing the slab and replacing a node keep every address.
+        // Growing the slab and writing a node keep every address.
         for i in 0..(CHUNK * 4) as u64 {
             slab.push(1000 + i);
         }
-        slab.replace(5, 55);
+        *slab.get_mut(5) = 55;
         // SAFETY: node 5 is still at its index.
         assert_eq!(unsafe { *p5.as_ref() }, 55);
         // Removing node 5 moves the last node (index 111) to index 5, at p5's address.
