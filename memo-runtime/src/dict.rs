@@ -24,8 +24,8 @@ use crate::sync::CachePadded;
 /// A shard behind its lock, on cache lines of its own.
 type LockedShard<K, V> = CachePadded<ReadMostly<Shard<K, V>>>;
 
-/// "No bound" in the atomic bound fields.
-const UNBOUNDED: u64 = u64::MAX;
+/// "No bound" in the atomic bound fields (zero is never a valid bound).
+const UNBOUNDED: u64 = 0;
 
 /// A thread-safe map bounded by item count, by bytes and by a per-key time to live: the Rust
 /// counterpart of Python's `FaaSCacheDict`.
@@ -67,8 +67,9 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     usage: CachePadded<Usage>,
     hasher: S,
     clock: Clock,
-    /// `None`: keys and values are charged their inline size.
-    weigher: Option<Weigher<K, V>>,
+    /// Unset: keys and values are charged their inline size. Set once, by the builder or by
+    /// the first [`change_byte_size`](Self::change_byte_size) of a store that had no weigher.
+    weigher: OnceLock<Weigher<K, V>>,
     hook: Option<Hook<K, V>>,
     max_items: AtomicU64,
     max_bytes: AtomicU64,
@@ -151,7 +152,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             usage: CachePadded::default(),
             hasher: settings.hasher,
             clock: settings.clock,
-            weigher: settings.weigher,
+            weigher: settings.weigher.map_or_else(OnceLock::new, OnceLock::from),
             hook: settings.on_delete,
             max_items: AtomicU64::new(settings.max_items.map_or(UNBOUNDED, |n| n as u64)),
             max_bytes: AtomicU64::new(UNBOUNDED),
@@ -219,6 +220,20 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         }
         self.default_ttl_nanos
             .store(ttl.map_or(NEVER, duration_nanos), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// `Err(DataTooLarge)` for an entry of `charge` bytes that alone exceeds the byte bound.
+    #[inline]
+    fn check_fits(&self, charge: usize) -> Result<(), CacheError> {
+        let available = self.entry_byte_limit();
+        if charge > available {
+            return Err(CacheError::DataTooLarge {
+                entry_bytes: charge as u64,
+                available_bytes: available as u64,
+                max_size_bytes: bound(&self.max_bytes).unwrap_or(u64::MAX),
+            });
+        }
         Ok(())
     }
 
@@ -411,16 +426,44 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
     /// Sets a new byte bound (`"64M"`, a [`ByteSize`], an integer) and evicts (expired entries
     /// first, then as the policy picks) until the store fits.
     ///
-    /// Entries are measured by the store's weigher: deep sizes if the store was built with
-    /// [`Builder::max_size`] or [`Builder::measure_deep_size`], inline sizes otherwise.
+    /// Entries are measured by their deep size ([`DeepSize`](crate::DeepSize)). A store built
+    /// without [`Builder::max_size`] or [`Builder::measure_deep_size`] charged its entries their
+    /// inline size until now: the first call measures every entry anew (once, shard by shard)
+    /// and every later insert is measured deeply.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memo_runtime::FaasCacheDict;
+    ///
+    /// let cache: FaasCacheDict<u32, String> = FaasCacheDict::new();
+    /// cache.insert(1, "x".repeat(1000))?;
+    /// cache.change_byte_size("64K")?;
+    /// // The string's 1 000 heap bytes now count.
+    /// assert!(cache.byte_size() > cache.fixed_overhead() + 1000);
+    /// # Ok::<(), memo_runtime::CacheError>(())
+    /// ```
     ///
     /// # Errors
     ///
     /// [`CacheError::InvalidSize`] for an invalid size, [`CacheError::InvalidBound`] for one
     /// smaller than the store's fixed overhead; the bound is then unchanged.
-    pub fn change_byte_size(&self, size: impl IntoByteSize) -> Result<(), CacheError> {
+    pub fn change_byte_size(&self, size: impl IntoByteSize) -> Result<(), CacheError>
+    where
+        K: crate::DeepSize,
+        V: crate::DeepSize,
+    {
         let size = size.into_byte_size()?;
         self.check_byte_bound(size)?;
+        if self.weigher.set(crate::builder::deep_weight::<K, V>).is_ok() {
+            // Inserts from now on weigh deeply (and re-weigh under the shard lock if they
+            // weighed before the switch); entries already in are charged anew here.
+            for index in 0..self.shards.len() {
+                self.with_shard(index, |shard| {
+                    shard.recharge(crate::builder::deep_weight::<K, V>, self.entry_overhead);
+                });
+            }
+        }
         self.set_byte_bound(Some(size));
         self.trim();
         Ok(())
@@ -575,19 +618,13 @@ where
         value: V,
         ttl_nanos: u64,
     ) -> Result<Option<V>, CacheError> {
-        let weight = match self.weigher {
+        let weigher = self.weigher.get();
+        let weight = match weigher {
             None => std::mem::size_of::<K>() + std::mem::size_of::<V>(),
             Some(weigh) => weigh(&key, &value),
         };
         let charge = weight.saturating_add(self.entry_overhead);
-        let available = self.entry_byte_limit();
-        if charge > available {
-            return Err(CacheError::DataTooLarge {
-                entry_bytes: charge as u64,
-                available_bytes: available as u64,
-                max_size_bytes: bound(&self.max_bytes).unwrap_or(UNBOUNDED),
-            });
-        }
+        self.check_fits(charge)?;
         let expires = if ttl_nanos == NEVER {
             NEVER
         } else {
@@ -595,8 +632,16 @@ where
         };
         let mut out = Departures::new();
         let replaced = self.with_shard(index, |shard| {
+            let mut charge = charge;
+            if weigher.is_none() {
+                if let Some(weigh) = self.weigher.get() {
+                    // `change_byte_size` switched to deep sizes since this entry was weighed.
+                    charge = weigh(&key, &value).saturating_add(self.entry_overhead);
+                    self.check_fits(charge)?;
+                }
+            }
             let room = self.room_for(shard);
-            shard.insert(
+            Ok(shard.insert(
                 hash,
                 key,
                 value,
@@ -605,8 +650,8 @@ where
                 room,
                 &self.clock,
                 &mut out,
-            )
-        });
+            ))
+        })?;
         self.evict_elsewhere(index, &mut out);
         self.finish(out);
         Ok(replaced.map(|(key, old)| {

@@ -677,6 +677,17 @@ impl<K, V> Shard<K, V> {
         }
     }
 
+    /// Charges every entry anew: `weigh` of its key and value plus `overhead`.
+    pub(crate) fn recharge(&mut self, weigh: impl Fn(&K, &V) -> usize, overhead: usize) {
+        let mut bytes = 0usize;
+        for index in 0..self.slab.len() as u32 {
+            let node = self.slab.get_mut(index);
+            node.charge = weigh(&node.key, &node.value).saturating_add(overhead);
+            bytes = bytes.saturating_add(node.charge);
+        }
+        self.bytes = bytes;
+    }
+
     /// Visits the entries: LRU, least recently used first; S3-FIFO, the small queue then the
     /// main queue, each oldest first.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&K, &V)) {
