@@ -230,9 +230,15 @@ impl Key {
     /// `self` nor `Self`, and `in_impl` is missing), "cannot find function `f_cache`" points
     /// there rather than into the signature.
     fn store_call(&self, names: &Names) -> TokenStream {
+        let path = self.store_fn(names);
+        quote!(#path())
+    }
+
+    /// `[Self::]f_cache`, the function item, spanned like [`store_call`](Self::store_call).
+    fn store_fn(&self, names: &Names) -> TokenStream {
         let prefix = &names.prefix;
         let cache = Ident::new(&names.cache.to_string(), Span::call_site());
-        quote!(#prefix #cache())
+        quote!(#prefix #cache)
     }
 
     /// `&'static FaasCacheDict<K, V>`, the return type of `f_cache`, spanned over the first
@@ -575,7 +581,8 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
 ///     &__MEMO_STORE
 ///     // in an impl block, where a static cannot name `Self`:
 ///     // static __MEMO_STORE: ErasedStatic = ErasedStatic::new();
-///     // __memo_build::<..>(&__MEMO_STORE, || builder)     // get_or_init + build_lenient
+///     // __memo_build::<.., _, _>(&__MEMO_STORE, Self::f_cache, || builder)
+///     //     // get_or_init::<typeof(Self::f_cache), _>: one store per concrete `Self`
 /// }
 /// ```
 fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) -> TokenStream {
@@ -654,21 +661,36 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     let generic_store = quote!(::memo_runtime::FaasCacheDict<#generic_key, V>);
     let generic_builder = quote!(::memo_runtime::Builder<#generic_key, V>);
     let make = if function.in_impl || function.maybe_not_thread_safe {
+        // Every instantiation of a generic `impl` block shares this one `static`: the slot
+        // is keyed on the concrete `Self` too, so each gets its own store even when the store
+        // type does not mention the block's type parameters. `Self` is named through the type
+        // of the function item `Self::f_cache`, unique per instantiation: written as a path
+        // like the `Self::f_cache()` calls, it adds no error of its own when `in_impl` is put
+        // on a free function. A free function has no `Self`.
+        let owner = if function.in_impl {
+            key.store_fn(names)
+        } else {
+            quote!(())
+        };
         let (build_fn, build) = generic.helper(
             "__memo_build",
-            &[("B", quote!(::core::ops::FnOnce() -> #generic_builder))],
+            &[
+                ("S", TokenStream::new()),
+                ("B", quote!(::core::ops::FnOnce() -> #generic_builder)),
+            ],
             quote! {
                 __memo_slot: &'static ::memo_runtime::__private::ErasedStatic,
+                __memo_owner: S,
                 __memo_builder: B,
             },
             quote!(&'static #generic_store),
-            quote!(__memo_slot.get_or_init(move || __memo_builder().build_lenient())),
+            quote!(__memo_slot.get_or_init::<S, _>(move || __memo_builder().build_lenient())),
         );
         quote! {
             #build_fn
             static __MEMO_STORE: ::memo_runtime::__private::ErasedStatic =
                 ::memo_runtime::__private::ErasedStatic::new();
-            #build(&__MEMO_STORE, || #builder)
+            #build(&__MEMO_STORE, #owner, || #builder)
         }
     } else {
         let (build_fn, build) = generic.helper(

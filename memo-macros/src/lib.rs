@@ -91,7 +91,9 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// method's receiver is part of the key, so `a.f()` and `b.f()` never share a result: `Self`
 /// must then be `Hash + Eq + Clone`. Mark it `#[exclude] &self` to share results across all
 /// values. An associated function that mentions neither `self` nor `Self` needs `in_impl`.
-/// Generic `impl` blocks get one store per concrete type. Trait impls are not supported (the
+/// A generic `impl` block gets one store per concrete `Self` (`Pair::<3>::width()` and
+/// `Pair::<5>::width()` never share results, even when the key and value types do not mention
+/// the block's parameters); lifetimes are not told apart (`Parser<'a>` and `Parser<'b>` share). Trait impls are not supported (the
 /// helpers would not be trait items): memoize an inherent function and call it.
 ///
 /// # Async
