@@ -385,3 +385,31 @@ fn dedupe_can_be_turned_off() {
     assert_eq!(undeduped(1), 2);
     assert_eq!(undeduped_cache_info().hits, 1);
 }
+
+static PANICKING_HOOK_CALLS: Calls = Calls::new();
+
+fn panicking_hook(key: &(u32,), _value: &u32, _why: DeleteReason) {
+    PANICKING_HOOK_CALLS.hit();
+    panic!("on_delete hook fails for key {}", key.0);
+}
+
+#[faas_cached(max_items = 1, on_delete = panicking_hook)]
+fn cube(n: u32) -> u32 {
+    n * n * n
+}
+
+#[test]
+fn a_panicking_delete_hook_is_counted_and_the_function_keeps_working() {
+    assert_eq!(cube(2), 8);
+    assert_eq!(cube(3), 27); // evicts 2: the hook panics, caught
+    assert!(cube_invalidate(3)); // the hook panics again
+    assert_eq!(cube(3), 27);
+    assert_eq!(cube(3), 27);
+    let info = cube_cache_info();
+    assert_eq!(info.hook_panics, 2);
+    assert_eq!((info.hits, info.misses, info.current_items), (1, 3, 1));
+    assert_eq!(PANICKING_HOOK_CALLS.get(), 2);
+    cube_cache_clear(); // a third panic, still caught
+    assert_eq!(cube_cache_info().hook_panics, 3);
+    assert_eq!(cube(4), 64);
+}
