@@ -12,6 +12,18 @@ pub use std::sync::LazyLock;
 
 pub use crate::memoize::Shape;
 
+impl<V, E> Shape<Result<Option<V>, E>, V> {
+    /// `option = true` on a `Result<Option<V>, E>`: only `Ok(Some(..))` is cached; `Ok(None)`
+    /// and errors are returned and the next call tries again.
+    pub const OK_SOME: Self = Shape {
+        value: |r| match r {
+            Ok(Some(v)) => Some(v),
+            _ => None,
+        },
+        wrap: |v| Ok(Some(v)),
+    };
+}
+
 /// Runs the miss path of a memoized function out of line, so that its hit path stays small.
 #[cold]
 #[inline(never)]
@@ -45,6 +57,18 @@ type AnyRef = &'static (dyn Any + Send + Sync);
 pub trait CacheKey: std::hash::Hash + Eq + Clone + Send + Sync + 'static {}
 impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CacheKey for T {}
 
+/// What a `key_type` must be. Its own trait (the same bounds as [`CacheKey`]) so that the error
+/// speaks of the `key_type` the user wrote rather than of an argument.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a cache key",
+    label = "this `key_type` is the cache key",
+    note = "a `key_type` must be `Hash + Eq + Clone + Send + Sync + 'static`",
+    note = "implement (or derive) the missing trait for it, or compute a key of a type that has \
+            them (an integer, a `String`, a tuple of them)"
+)]
+pub trait CustomCacheKey: std::hash::Hash + Eq + Clone + Send + Sync + 'static {}
+impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CustomCacheKey for T {}
+
 /// What a memoized function's cached value must be.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be cached",
@@ -57,6 +81,9 @@ impl<T: Clone + Send + Sync + 'static> CacheValue for T {}
 
 /// Asserts [`CacheKey`] where the generated code calls it.
 pub const fn assert_cache_key<T: CacheKey>() {}
+
+/// Asserts [`CustomCacheKey`] on a `key_type`.
+pub const fn assert_custom_key<T: CustomCacheKey>() {}
 
 /// Asserts [`CacheValue`] where the generated code calls it.
 pub const fn assert_cache_value<T: CacheValue>() {}

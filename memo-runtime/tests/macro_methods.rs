@@ -48,6 +48,13 @@ impl Pricing {
         format!("[{}]", self.currency)
     }
 
+    /// `&mut self` is allowed when excluded: the key is `cents` alone.
+    #[faas_cached]
+    fn charge(#[exclude] &mut self, cents: u64) -> u64 {
+        self.currency.push('+');
+        cents * 2
+    }
+
     #[faas_cached]
     async fn quote(&self, cents: u64) -> u64 {
         cents + self.currency.len() as u64
@@ -93,8 +100,13 @@ fn associated_functions_and_by_value_receivers() {
         currency: "CHF".to_owned(),
     };
     assert_eq!(chf.clone().into_label(), "[CHF]");
-    assert_eq!(chf.into_label(), "[CHF]");
+    assert_eq!(chf.clone().into_label(), "[CHF]");
     assert_eq!(Pricing::into_label_cache_info().hits, 1);
+    // `invalidate` of a by-value method borrows `self`: `chf` is still usable afterwards.
+    assert!(chf.into_label_invalidate());
+    assert!(!chf.into_label_invalidate());
+    assert_eq!(chf.into_label(), "[CHF]");
+    assert_eq!(Pricing::into_label_cache_info().misses, 2);
 }
 
 #[test]
@@ -197,4 +209,18 @@ fn generic_impl_blocks_get_one_store_per_instantiation_whatever_the_store_type()
         "excluded self: shared by design"
     );
     assert_eq!(Parser::version_cache_info().hits, 1);
+}
+
+#[test]
+fn an_excluded_mut_self_is_not_keyed() {
+    let mut sek = Pricing {
+        currency: "SEK".to_owned(),
+    };
+    assert_eq!(sek.charge(4), 8);
+    assert_eq!(sek.charge(4), 8);
+    assert_eq!(
+        sek.currency, "SEK+",
+        "the hit skipped the body, as documented"
+    );
+    assert!(Pricing::charge_invalidate(4));
 }
