@@ -31,11 +31,22 @@ pub fn miss<R>(compute: impl FnOnce() -> R) -> R {
     compute()
 }
 
-/// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold even the
-/// fixed overhead of a one-shard store named with `name_len` bytes.
+/// The largest fixed overhead that a one-shard store of `K` and `V` named with `name_len`
+/// bytes can have on any machine: its reader slots depend on the cores (at most
+/// [`MAX_SLOTS`](crate::read_mostly::MAX_SLOTS)).
+pub const fn max_fixed_overhead<K, V>(name_len: usize) -> usize {
+    crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
+        1,
+        crate::read_mostly::MAX_SLOTS,
+        name_len,
+    )
+}
+
+/// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold the fixed
+/// overhead of a one-shard store named with `name_len` bytes on every machine, so that a bound
+/// accepted at compile time is never dropped by `build_lenient` at run time.
 pub const fn assert_max_size_fits<K, V>(max_size: u64, name_len: usize) {
-    // One reader slot: a lower bound (the runtime count depends on the cores).
-    let fixed = crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, 1, name_len);
+    let fixed = max_fixed_overhead::<K, V>(name_len);
     assert!(
         max_size > fixed as u64,
         "`max_size` is smaller than the cache's fixed overhead for these key and value types \
@@ -319,5 +330,37 @@ mod tests {
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert!(addresses.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    /// Whatever the machine's core count, a `max_size` that passes the compile-time check is
+    /// kept by `build_lenient`, not dropped (which would leave the cache unbounded).
+    #[test]
+    fn a_max_size_accepted_at_compile_time_is_kept_at_run_time() {
+        type K = (u64, String);
+        type V = Vec<u8>;
+        let name = "some::module::function";
+        let smallest = max_fixed_overhead::<K, V>(name.len()) as u64 + 1;
+        assert_max_size_fits::<K, V>(smallest, name.len());
+        let store = crate::FaasCacheDict::<K, V>::builder()
+            .name(name)
+            .max_size(smallest)
+            .build_lenient();
+        assert!((store.fixed_overhead() as u64) < smallest);
+        assert_eq!(store.info().max_size_bytes, Some(smallest));
+        // On every machine: one slot and the most slots bracket what the runtime picks.
+        let one_slot =
+            crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, 1, name.len());
+        assert!(one_slot <= store.fixed_overhead());
+        assert!(store.fixed_overhead() <= max_fixed_overhead::<K, V>(name.len()));
+    }
+
+    #[test]
+    #[should_panic(expected = "smaller than the cache's fixed overhead")]
+    fn a_max_size_below_the_largest_fixed_overhead_fails_the_check() {
+        type K = (u64,);
+        let one_slot =
+            crate::dict::fixed_overhead_of::<K, u64, crate::DefaultHashBuilder>(1, 1, 4) as u64;
+        // Enough for one reader slot (the old check), not for every machine.
+        assert_max_size_fits::<K, u64>(one_slot + 1, 4);
     }
 }
