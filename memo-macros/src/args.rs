@@ -231,10 +231,20 @@ fn seconds(ctxt: &Ctxt, name: &str, expr: &Expr) -> Option<Spanned<u64>> {
         }
     };
     let nanos = seconds * 1e9;
-    if nanos.is_nan() || nanos < 1.0 {
+    if nanos.is_nan() || seconds <= 0.0 {
         ctxt.error_spanned_by(
             expr,
             format!("`{name}` must be greater than zero (omit it for no limit)"),
+        );
+        return None;
+    }
+    if nanos < 1.0 {
+        ctxt.error_spanned_by(
+            expr,
+            format!(
+                "`{name}` is below the 1 ns resolution of a duration: give at least \
+                 `{name} = 0.000000001`"
+            ),
         );
         return None;
     }
@@ -391,6 +401,20 @@ mod tests {
         assert_eq!(options.max_items.map(|m| m.value), Some(3));
         let err = ctxt.check().unwrap_err();
         assert_eq!(err.into_iter().count(), 2);
+    }
+
+    #[test]
+    fn seconds_below_one_nanosecond_are_not_called_zero() {
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(ttl = 1e-10));
+        assert!(options.ttl.is_none());
+        let message = ctxt.check().unwrap_err().to_string();
+        assert!(message.contains("below the 1 ns resolution"), "{message}");
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(ttl = 0.0, dedupe_timeout = 1e-9));
+        assert_eq!(options.dedupe_timeout.map(|t| t.value), Some(1));
+        let message = ctxt.check().unwrap_err().to_string();
+        assert!(message.contains("must be greater than zero"), "{message}");
     }
 
     #[test]

@@ -33,8 +33,6 @@ pub(crate) struct ReceiverArg {
     pub(crate) excluded: bool,
     /// The `self` token, for spans.
     pub(crate) token: TokenStream,
-    /// `&self`, `&mut self` or `self`, as written (without `mut` on a by-value receiver).
-    pub(crate) decl: TokenStream,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -54,8 +52,8 @@ pub(crate) struct Param {
 
 /// How an argument becomes part of the owned key.
 pub(crate) enum KeyPart {
-    /// `&T` (or `&mut T`): the key holds `<T as ToOwned>::Owned`.
-    Borrowed { target: Box<Type>, mutable: bool },
+    /// `&T`: the key holds `<T as ToOwned>::Owned`. (`&mut T` cannot be part of the key.)
+    Borrowed { target: Box<Type> },
     /// Any owned type: the key holds a clone.
     Owned,
 }
@@ -94,6 +92,9 @@ pub(crate) enum Shape {
     Ok,
     /// `Some` values of an `Option`; the store holds the inner type.
     Some,
+    /// `Ok(Some(..))` values of a `Result<Option<T>, E>` (with `option = true`); the store
+    /// holds `T`.
+    OkSome,
 }
 
 pub(crate) struct Output {
@@ -126,17 +127,23 @@ impl Function {
                              key; use `&self`, or exclude it with `#[exclude]`",
                         );
                     }
+                    if let (Some((and, _)), Some(mutability)) = (&recv.reference, &recv.mutability)
+                    {
+                        if !excluded && options.key.is_none() && recv.colon_token.is_none() {
+                            ctxt.error_spanned_by(
+                                quote!(#and #mutability),
+                                "`&mut self` cannot be part of the cache key: a hit returns the \
+                                 cached value without running the body, so its changes to `self` \
+                                 would be skipped; take `&self`, or write `#[exclude] &mut self` \
+                                 if `self` is not an input of the result",
+                            );
+                        }
+                    }
                     let token = recv.self_token.to_token_stream();
-                    let decl = match kind {
-                        ReceiverKind::Ref => quote!(&self),
-                        ReceiverKind::RefMut => quote!(&mut self),
-                        ReceiverKind::Value => quote!(self),
-                    };
                     receiver = Some(ReceiverArg {
                         kind,
                         excluded,
                         token,
-                        decl,
                     });
                 }
                 FnArg::Typed(arg) => {
@@ -281,8 +288,20 @@ fn check_signature(ctxt: &Ctxt, item: &ItemFn) {
 fn key_part(ctxt: &Ctxt, ty: &Type) -> KeyPart {
     match ty {
         Type::Reference(TypeReference {
-            elem, mutability, ..
+            and_token,
+            elem,
+            mutability,
+            ..
         }) => {
+            if let Some(mutability) = mutability {
+                ctxt.error_spanned_by(
+                    quote!(#and_token #mutability),
+                    "a `&mut` argument cannot be part of the cache key: a hit returns the cached \
+                     value without running the body, so its changes to this argument would be \
+                     skipped; take `&T`, or mark the argument `#[exclude]` if it is not an input \
+                     of the result",
+                );
+            }
             if borrows(elem) {
                 ctxt.error_spanned_by(
                     ty,
@@ -300,7 +319,6 @@ fn key_part(ctxt: &Ctxt, ty: &Type) -> KeyPart {
             }
             KeyPart::Borrowed {
                 target: elem.clone(),
-                mutable: mutability.is_some(),
             }
         }
         Type::Group(group) => key_part(ctxt, &group.elem),
@@ -357,41 +375,79 @@ fn output(ctxt: &Ctxt, options: &Options, output: &ReturnType) -> Output {
         returns,
     };
     let (last, first_arg) = last_segment(&returns);
-    let wanted =
-        |flag: &Option<syn::LitBool>, name: &str, shape: Shape| -> Option<Output> {
-            let auto = last.as_deref() == Some(name);
-            let on = flag.as_ref().map_or(auto, |b| b.value);
-            if !on {
-                return None;
-            }
-            match &first_arg {
-                Some(value) => Some(Output {
-                    shape,
-                    value: value.clone(),
-                    returns: returns.clone(),
-                }),
-                None => {
-                    if let Some(flag) = flag.as_ref().filter(|b| b.value) {
-                        ctxt.error_spanned_by(
-                            flag,
-                            format!(
-                            "`{option} = true` needs a return type whose first type argument is \
-                             the cached value, like `{example}`; for any other return type, \
-                             remove `{option} = true` to cache every value",
-                            option = name.to_lowercase(),
-                            example = if name == "Result" { "Result<T, E>" } else { "Option<T>" },
-                        ),
-                        );
-                    }
-                    None
-                }
-            }
-        };
-    if let Some(out) = wanted(&options.result, "Result", Shape::Ok) {
-        return out;
+    let flag = |flag: &Option<syn::LitBool>, name: &str| {
+        flag.as_ref()
+            .map_or(last.as_deref() == Some(name), |b| b.value)
+    };
+    fn forced(flag: &Option<syn::LitBool>) -> Option<&syn::LitBool> {
+        flag.as_ref().filter(|b| b.value)
     }
-    if let Some(out) = wanted(&options.option, "Option", Shape::Some) {
-        return out;
+    let needs_argument = |flag: &syn::LitBool, option: &str, example: &str| {
+        ctxt.error_spanned_by(
+            flag,
+            format!(
+                "`{option} = true` needs a return type whose first type argument is the cached \
+                 value, like `{example}`; for any other return type, remove `{option} = true` \
+                 to cache every value"
+            ),
+        );
+    };
+
+    if flag(&options.result, "Result") {
+        let Some(ok) = first_arg else {
+            if let Some(result) = forced(&options.result) {
+                needs_argument(result, "result", "Result<T, E>");
+            }
+            return plain(returns);
+        };
+        // `option = true` on a `Result`: only `Ok(Some(..))` is cached, the store holds `T`.
+        if let Some(option) = forced(&options.option) {
+            return match last_segment(&ok) {
+                (Some(name), Some(value)) if name == "Option" => Output {
+                    shape: Shape::OkSome,
+                    value,
+                    returns,
+                },
+                _ => {
+                    ctxt.error_spanned_by(
+                        option,
+                        "`option = true` on a `Result` return type caches only `Ok(Some(..))`, \
+                         so the `Ok` type must be an `Option`, like `Result<Option<T>, E>`; \
+                         remove `option = true` to cache every `Ok` value",
+                    );
+                    plain(returns)
+                }
+            };
+        }
+        return Output {
+            shape: Shape::Ok,
+            value: ok,
+            returns,
+        };
+    }
+    if let Some(option) = forced(&options.option) {
+        if last.as_deref() == Some("Result") {
+            // `result = false, option = true` on a `Result`: it is not an `Option`.
+            ctxt.error_spanned_by(
+                option,
+                "`option = true` does not apply to a `Result` with `result = false`; remove \
+                 `result = false` to cache only `Ok(Some(..))` of a `Result<Option<T>, E>`",
+            );
+            return plain(returns);
+        }
+    }
+    if flag(&options.option, "Option") {
+        let Some(value) = first_arg else {
+            if let Some(option) = forced(&options.option) {
+                needs_argument(option, "option", "Option<T>");
+            }
+            return plain(returns);
+        };
+        return Output {
+            shape: Shape::Some,
+            value,
+            returns,
+        };
     }
     plain(returns)
 }

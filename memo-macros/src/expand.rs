@@ -142,6 +142,8 @@ struct Part {
     lookup_ty: TokenStream,
     /// `&Q`, for a hit.
     lookup: TokenStream,
+    /// `&Q` in a helper, whose receiver is always `&self`.
+    helper_lookup: TokenStream,
     /// The owned value, for a miss.
     owned: TokenStream,
     /// For a `&T` argument, the spans of the ends of `T`.
@@ -174,6 +176,7 @@ impl Key {
                 owned_ty: self_ty.clone(),
                 lookup_ty: self_ty,
                 lookup,
+                helper_lookup: quote!(#self_token),
                 borrowed_spans: None,
             });
         }
@@ -181,12 +184,8 @@ impl Key {
             let ident = &param.ident;
             let mut borrowed_spans = None;
             let (lookup, owned) = match &param.key {
-                KeyPart::Borrowed { target, mutable } => {
-                    let lookup = if *mutable {
-                        quote!(&*#ident)
-                    } else {
-                        quote!(#ident)
-                    };
+                KeyPart::Borrowed { target } => {
+                    let lookup = quote!(#ident);
                     // `<T as ToOwned>::to_owned`, spanned like the key part's type, so that
                     // a `T` without `Clone` is one error there (see `Key`).
                     let (first, last) = end_spans(&target.to_token_stream());
@@ -203,6 +202,7 @@ impl Key {
             parts.push(Part {
                 owned_ty: param.key.owned_type(&param.ty),
                 lookup_ty: param.key.lookup_type(&param.ty),
+                helper_lookup: lookup.clone(),
                 lookup,
                 owned,
                 borrowed_spans,
@@ -230,9 +230,15 @@ impl Key {
     /// `self` nor `Self`, and `in_impl` is missing), "cannot find function `f_cache`" points
     /// there rather than into the signature.
     fn store_call(&self, names: &Names) -> TokenStream {
+        let path = self.store_fn(names);
+        quote!(#path())
+    }
+
+    /// `[Self::]f_cache`, the function item, spanned like [`store_call`](Self::store_call).
+    fn store_fn(&self, names: &Names) -> TokenStream {
         let prefix = &names.prefix;
         let cache = Ident::new(&names.cache.to_string(), Span::call_site());
-        quote!(#prefix #cache())
+        quote!(#prefix #cache)
     }
 
     /// `&'static FaasCacheDict<K, V>`, the return type of `f_cache`, spanned over the first
@@ -277,12 +283,19 @@ impl Key {
         }
     }
 
-    /// The lookup argument of a `get` or `remove` helper, if it takes one.
-    fn lookup_arg(&self) -> TokenStream {
+    /// The lookup argument of a `get` or `remove` helper, if it takes one: in the memoized
+    /// function, or in a helper (`in_helper`), where the receiver is `&self`.
+    fn lookup_arg(&self, in_helper: bool) -> TokenStream {
         match &self.shape {
             KeyShape::Tuple(parts) if parts.is_empty() => TokenStream::new(),
             KeyShape::Tuple(parts) => {
-                let lookup = parts.iter().map(|p| &p.lookup);
+                let lookup = parts.iter().map(|p| {
+                    if in_helper {
+                        &p.helper_lookup
+                    } else {
+                        &p.lookup
+                    }
+                });
                 quote!(, (#(#lookup,)*))
             }
             KeyShape::Custom(_) => quote!(, &__memo_key),
@@ -294,15 +307,18 @@ impl Key {
     /// body that uses the store (see [`Key`]).
     fn assertions(&self) -> TokenStream {
         let mut out = TokenStream::new();
-        let keys: Vec<&TokenStream> = match &self.shape {
-            KeyShape::Tuple(parts) => parts.iter().map(|p| &p.owned_ty).collect(),
-            KeyShape::Custom(ty) => vec![ty],
-        };
-        for ty in keys {
-            let span = span_of(ty);
-            out.extend(quote_spanned!(span=>
-                ::memo_runtime::__private::assert_cache_key::<#ty>();
-            ));
+        match &self.shape {
+            KeyShape::Tuple(parts) => {
+                for ty in parts.iter().map(|p| &p.owned_ty) {
+                    out.extend(quote_spanned!(span_of(ty)=>
+                        ::memo_runtime::__private::assert_cache_key::<#ty>();
+                    ));
+                }
+            }
+            // Its own assertion, worded for a `key_type`.
+            KeyShape::Custom(ty) => out.extend(quote_spanned!(span_of(ty)=>
+                ::memo_runtime::__private::assert_custom_key::<#ty>();
+            )),
         }
         let value = &self.value;
         out.extend(quote_spanned!(span_of(value)=>
@@ -343,7 +359,8 @@ impl Key {
             }
             KeyShape::Custom(ty) => {
                 params.push(quote!(K0));
-                bounds.push(quote!(K0: ::memo_runtime::__private::CacheKey));
+                // The assertion's trait: the same predicate, so rustc reports it once.
+                bounds.push(quote!(K0: ::memo_runtime::__private::CustomCacheKey));
                 turbofish.push(ty.clone());
                 (
                     quote!(K0),
@@ -463,6 +480,12 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
             quote!(::core::option::Option::Some(__memo_hit)),
             quote!(SOME),
         ),
+        Shape::OkSome => (
+            quote!(::core::result::Result::Ok(::core::option::Option::Some(
+                __memo_hit
+            ))),
+            quote!(OK_SOME),
+        ),
     };
     let shape = quote!(::memo_runtime::__private::Shape::#shape);
     let dedupe = options.dedupe.as_ref().map_or(true, |b| b.value);
@@ -545,7 +568,7 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
         (miss_fn, compute)
     };
     let assertions = key.assertions();
-    let (prepare, lookup_arg) = (&key.prepare, key.lookup_arg());
+    let (prepare, lookup_arg) = (&key.prepare, key.lookup_arg(false));
     let store_call = key.store_call(names);
     quote! {
         #(#attrs)*
@@ -575,7 +598,8 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
 ///     &__MEMO_STORE
 ///     // in an impl block, where a static cannot name `Self`:
 ///     // static __MEMO_STORE: ErasedStatic = ErasedStatic::new();
-///     // __memo_build::<..>(&__MEMO_STORE, || builder)     // get_or_init + build_lenient
+///     // __memo_build::<.., _, _>(&__MEMO_STORE, Self::f_cache, || builder)
+///     //     // get_or_init::<typeof(Self::f_cache), _>: one store per concrete `Self`
 /// }
 /// ```
 fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) -> TokenStream {
@@ -654,21 +678,36 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     let generic_store = quote!(::memo_runtime::FaasCacheDict<#generic_key, V>);
     let generic_builder = quote!(::memo_runtime::Builder<#generic_key, V>);
     let make = if function.in_impl || function.maybe_not_thread_safe {
+        // Every instantiation of a generic `impl` block shares this one `static`: the slot
+        // is keyed on the concrete `Self` too, so each gets its own store even when the store
+        // type does not mention the block's type parameters. `Self` is named through the type
+        // of the function item `Self::f_cache`, unique per instantiation: written as a path
+        // like the `Self::f_cache()` calls, it adds no error of its own when `in_impl` is put
+        // on a free function. A free function has no `Self`.
+        let owner = if function.in_impl {
+            key.store_fn(names)
+        } else {
+            quote!(())
+        };
         let (build_fn, build) = generic.helper(
             "__memo_build",
-            &[("B", quote!(::core::ops::FnOnce() -> #generic_builder))],
+            &[
+                ("S", TokenStream::new()),
+                ("B", quote!(::core::ops::FnOnce() -> #generic_builder)),
+            ],
             quote! {
                 __memo_slot: &'static ::memo_runtime::__private::ErasedStatic,
+                __memo_owner: S,
                 __memo_builder: B,
             },
             quote!(&'static #generic_store),
-            quote!(__memo_slot.get_or_init(move || __memo_builder().build_lenient())),
+            quote!(__memo_slot.get_or_init::<S, _>(move || __memo_builder().build_lenient())),
         );
         quote! {
             #build_fn
             static __MEMO_STORE: ::memo_runtime::__private::ErasedStatic =
                 ::memo_runtime::__private::ErasedStatic::new();
-            #build(&__MEMO_STORE, || #builder)
+            #build(&__MEMO_STORE, #owner, || #builder)
         }
     } else {
         let (build_fn, build) = generic.helper(
@@ -758,10 +797,9 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         .receiver
         .as_ref()
         .filter(|r| custom_key || !r.excluded)
-        .map(|r| {
-            let decl = &r.decl;
-            quote!(#decl,)
-        });
+        // `&self` whatever the method takes: invalidating needs no ownership of `self` (a
+        // by-value receiver is not consumed) and no exclusive access.
+        .map(|_| quote!(&self,));
     let params = function
         .params
         .iter()
@@ -779,7 +817,7 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         quote!(bool),
         quote!(__memo_store.remove(#lookup).is_some()),
     );
-    let (assertions, prepare, lookup_arg) = (key.assertions(), &key.prepare, key.lookup_arg());
+    let (assertions, prepare, lookup_arg) = (key.assertions(), &key.prepare, key.lookup_arg(true));
     let store_call = key.store_call(names);
     let generics = lifetime_generics(function);
     let where_clause = &function.item.sig.generics.where_clause;

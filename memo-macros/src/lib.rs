@@ -55,44 +55,83 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 ///
 /// | option | value | meaning |
 /// | --- | --- | --- |
-/// | `ttl` | seconds, integer or float, > 0 (`ttl = 0.5`) | time to live of each result |
-/// | `max_size` | `"512K"`, `"64M"`, `"1.5G"`, `"2T"` (K = 1024) or bytes | byte bound over keys, values and overhead; key and value types implement `DeepSize` |
+/// | `ttl` | seconds, integer or float, at least 1 ns (`ttl = 0.5`) | time to live of each result |
+/// | `max_size` | `"512K"`, `"64M"`, `"1.5G"`, `"2T"` (K = 1024; fractions round down to whole bytes) or bytes | byte bound over keys, values and overhead; key and value types implement `DeepSize`; must exceed the store's fixed overhead on any machine (checked at compile time) |
 /// | `max_items` | integer > 0 | item bound |
 /// | `policy` | `"s3fifo"` (default) or `"lru"` | eviction policy (see `memo_runtime::Policy`) |
 /// | `on_delete` | path to `fn(&K, &V, DeleteReason)`, or a closure | called for every entry that leaves |
 /// | `key`, `key_type` | an expression over the arguments, and its type | a custom key (`key = user.id, key_type = u64`) |
 /// | `name` | string | the name in `CacheInfo`; default `module_path::fn_name` |
-/// | `result` | `true` / `false` | cache only `Ok` values; default: on when the return type's name is `Result` |
-/// | `option` | `true` / `false` | cache only `Some` values; default: on when the return type's name is `Option` |
+/// | `result` | `true` / `false` | cache only `Ok` values; default: on when the return type's last path segment is `Result` with a type argument |
+/// | `option` | `true` / `false` | cache only `Some` values; default: on when the return type's last path segment is `Option`; on a `Result<Option<T>, E>`, `true` caches only `Ok(Some(..))` |
 /// | `dedupe` | `true` (default) / `false` | concurrent misses on one key compute once |
 /// | `dedupe_timeout` | seconds > 0 (default 30) | how long waiters wait for a computation that shows no progress |
-/// | `in_impl` | flag | the function is an associated function that mentions neither `self` nor `Self` |
+/// | `in_impl` | flag (or `in_impl = true`) | the function is in an `impl` block but mentions neither `self` nor `Self` (see [Methods](#methods)) |
 ///
 /// # Arguments and the key
 ///
-/// The key is the tuple of the arguments, owned: `&str` becomes `String`, `&[T]` `Vec<T>`,
-/// `&T` `T::Owned`, other types are cloned (so key types implement `Hash + Eq + Clone + Send +
-/// Sync`). A hit looks the key up by the borrowed arguments, without cloning them. Mark an
-/// argument `#[exclude]` to leave it out of the key (a connection, a logger, a request
-/// context); `invalidate` then does not take it. `key = ..., key_type = ...` replaces the key.
+/// The key is the tuple of the arguments, owned (`(u64,)` for one argument): `&str` becomes
+/// `String`, `&[T]` `Vec<T>`, `&T` `T::Owned`, other types are cloned (so key types implement
+/// `Hash + Eq + Clone + Send + Sync + 'static`). A hit looks the key up by the borrowed
+/// arguments, without cloning them. Mark an argument `#[exclude]` to leave it out of the key (a
+/// connection, a logger, a request context); `invalidate` then does not take it.
+/// `key = ..., key_type = ...` replaces the key: the expression may use any argument, so
+/// `invalidate` then takes them all.
+///
+/// A `&mut T` argument (or `&mut self`) that is part of the key is a compile error: a hit
+/// returns the cached value without running the body, so the body's changes to it would be
+/// silently skipped. Take `&T` if the function only reads it, or mark it `#[exclude]` if it is
+/// not an input of the result (`#[exclude] conn: &mut Conn`, `#[exclude] &mut self`); with
+/// `key = ...` the arguments are not the key and `&mut` is accepted.
 ///
 /// # Return values
 ///
 /// A hit returns a clone of the cached value. For a `Result<T, E>` only `Ok` values are cached
 /// and the store holds `T` (errors are returned and the next call tries again); for an
 /// `Option<T>`, only `Some`. A return type is treated as a `Result` when its last path segment
-/// is named `Result` and has a type argument, so `io::Result<T>` and `anyhow::Result<T>` work as
-/// expected; a `Result` alias with another name needs `result = true`, and `result = false`
-/// caches errors too (then `E: Clone`). `fmt::Result` (no type argument) is cached whole.
+/// is named `Result` and has a type argument, so aliases such as `io::Result<T>` and
+/// `anyhow::Result<T>` work as expected; an alias with another name
+/// (`type Fallible<T> = Result<T, MyError>`) needs `result = true`, and `result = false`
+/// caches errors too (then `E: Clone`). `fmt::Result` (no type argument) is cached whole. The
+/// same goes for `Option` and `option`.
+///
+/// A `Result<Option<T>, E>` caches `Ok(None)` like any `Ok` value; add `option = true` to cache
+/// only `Ok(Some(..))` (the store then holds `T`). `option = true` on a `Result` whose `Ok` type
+/// is not an `Option`, or together with `result = false`, is a compile error.
+///
+/// ```
+/// use memo_runtime::faas_cached;
+///
+/// #[faas_cached(option = true)]
+/// fn find_user(id: u64) -> std::io::Result<Option<String>> {
+///     Ok((id == 1).then(|| "ada".to_owned())) // the slow lookup
+/// }
+///
+/// assert_eq!(find_user(2)?, None); // not cached: the next call looks again
+/// assert_eq!(find_user(1)?.as_deref(), Some("ada")); // cached
+/// assert_eq!(find_user_cache().len(), 1);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 ///
 /// # Methods
 ///
 /// In an `impl` block, the helpers are associated functions (`Self::f_cache_info()`). A
 /// method's receiver is part of the key, so `a.f()` and `b.f()` never share a result: `Self`
 /// must then be `Hash + Eq + Clone`. Mark it `#[exclude] &self` to share results across all
-/// values. An associated function that mentions neither `self` nor `Self` needs `in_impl`.
-/// Generic `impl` blocks get one store per concrete type. Trait impls are not supported (the
-/// helpers would not be trait items): memoize an inherent function and call it.
+/// values. The `invalidate` helper of a method takes `&self` whatever the method takes, so
+/// `value.f_invalidate()` does not consume a by-value `self`.
+///
+/// A proc macro cannot see the `impl` block around a function: a function that takes `self`
+/// or mentions `Self` is known to be inside one; any other associated function needs
+/// `in_impl` (without it, the helpers are generated as free functions and calls to
+/// `f_cache` fail to resolve, an error spanned on the attribute).
+///
+/// A generic `impl` block gets one store per concrete `Self` (`Pair::<3>::width()` and
+/// `Pair::<5>::width()` never share results, even when the key and value types do not mention
+/// the block's parameters, and `Wrapper::<u8>::f_cache_info()` counts only `Wrapper<u8>`'s
+/// calls); lifetimes are not told apart (`Parser<'a>` and `Parser<'b>` share one store). In an
+/// `impl` block, finding the store costs two `TypeId` comparisons per call. Trait impls are not
+/// supported (the helpers would not be trait items): memoize an inherent function and call it.
 ///
 /// # Async
 ///
@@ -113,10 +152,10 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// # Not supported
 ///
 /// Generic functions and `impl Trait` arguments or return types (a static store needs one
-/// concrete type), `const fn`, arguments that borrow through more than one reference, return
-/// types that borrow. Each is a compile error that says why and what to do. A key or value type
-/// that misses a bound (`Hash`, `Clone`, `Send`...) is one error per missing bound, on that
-/// type; `compile_fail` cases of each are in the `ui-tests` crate.
+/// concrete type), `const fn`, arguments that borrow through more than one reference, `&mut`
+/// arguments in the key, return types that borrow. Each is a compile error that says why and
+/// what to do. A key or value type that misses a bound (`Hash`, `Clone`, `Send`...) is one error
+/// per missing bound, on that type; `compile_fail` cases of each are in the `ui-tests` crate.
 #[proc_macro_attribute]
 pub fn faas_cached(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::faas_cached(args.into(), item.into()).into()

@@ -9,7 +9,6 @@ const MAX_KEY_PARTS: usize = 12;
 
 pub(crate) fn check(ctxt: &Ctxt, options: &Options, function: &Function) {
     custom_key(ctxt, options);
-    shapes(ctxt, options);
     dedupe(ctxt, options);
     key_arity(ctxt, options, function);
 }
@@ -28,19 +27,6 @@ fn custom_key(ctxt: &Ctxt, options: &Options) {
              `key = user.id, key_type = u64`",
         ),
         _ => {}
-    }
-}
-
-/// A return type is a `Result` or an `Option`, not both.
-fn shapes(ctxt: &Ctxt, options: &Options) {
-    if let (Some(result), Some(option)) = (&options.result, &options.option) {
-        if result.value && option.value {
-            ctxt.error_spanned_by(
-                option,
-                "`result = true` and `option = true` cannot both hold: the return type is one \
-                 or the other",
-            );
-        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Items used only by code that `#[faas_cached]` generates. Not a public API: names and
 //! signatures change without notice.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::fmt;
 use std::marker::PhantomData;
 
 use crate::builder::{deep_weight, inline_weight};
@@ -11,6 +12,18 @@ pub use std::sync::LazyLock;
 
 pub use crate::memoize::Shape;
 
+impl<V, E> Shape<Result<Option<V>, E>, V> {
+    /// `option = true` on a `Result<Option<V>, E>`: only `Ok(Some(..))` is cached; `Ok(None)`
+    /// and errors are returned and the next call tries again.
+    pub const OK_SOME: Self = Shape {
+        value: |r| match r {
+            Ok(Some(v)) => Some(v),
+            _ => None,
+        },
+        wrap: |v| Ok(Some(v)),
+    };
+}
+
 /// Runs the miss path of a memoized function out of line, so that its hit path stays small.
 #[cold]
 #[inline(never)]
@@ -18,11 +31,22 @@ pub fn miss<R>(compute: impl FnOnce() -> R) -> R {
     compute()
 }
 
-/// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold even the
-/// fixed overhead of a one-shard store named with `name_len` bytes.
+/// The largest fixed overhead that a one-shard store of `K` and `V` named with `name_len`
+/// bytes can have on any machine: its reader slots depend on the cores (at most
+/// [`MAX_SLOTS`](crate::read_mostly::MAX_SLOTS)).
+pub const fn max_fixed_overhead<K, V>(name_len: usize) -> usize {
+    crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
+        1,
+        crate::read_mostly::MAX_SLOTS,
+        name_len,
+    )
+}
+
+/// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold the fixed
+/// overhead of a one-shard store named with `name_len` bytes on every machine, so that a bound
+/// accepted at compile time is never dropped by `build_lenient` at run time.
 pub const fn assert_max_size_fits<K, V>(max_size: u64, name_len: usize) {
-    // One reader slot: a lower bound (the runtime count depends on the cores).
-    let fixed = crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, 1, name_len);
+    let fixed = max_fixed_overhead::<K, V>(name_len);
     assert!(
         max_size > fixed as u64,
         "`max_size` is smaller than the cache's fixed overhead for these key and value types \
@@ -44,6 +68,18 @@ type AnyRef = &'static (dyn Any + Send + Sync);
 pub trait CacheKey: std::hash::Hash + Eq + Clone + Send + Sync + 'static {}
 impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CacheKey for T {}
 
+/// What a `key_type` must be. Its own trait (the same bounds as [`CacheKey`]) so that the error
+/// speaks of the `key_type` the user wrote rather than of an argument.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a cache key",
+    label = "this `key_type` is the cache key",
+    note = "a `key_type` must be `Hash + Eq + Clone + Send + Sync + 'static`",
+    note = "implement (or derive) the missing trait for it, or compute a key of a type that has \
+            them (an integer, a `String`, a tuple of them)"
+)]
+pub trait CustomCacheKey: std::hash::Hash + Eq + Clone + Send + Sync + 'static {}
+impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CustomCacheKey for T {}
+
 /// What a memoized function's cached value must be.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be cached",
@@ -56,6 +92,9 @@ impl<T: Clone + Send + Sync + 'static> CacheValue for T {}
 
 /// Asserts [`CacheKey`] where the generated code calls it.
 pub const fn assert_cache_key<T: CacheKey>() {}
+
+/// Asserts [`CustomCacheKey`] on a `key_type`.
+pub const fn assert_custom_key<T: CustomCacheKey>() {}
 
 /// Asserts [`CacheValue`] where the generated code calls it.
 pub const fn assert_cache_value<T: CacheValue>() {}
@@ -108,13 +147,68 @@ impl<K, V> InlineWeigher<K, V> for &WeighWith<K, V> {
     }
 }
 
+/// One store in an [`ErasedStatic`]: the type it was created for (`Self` of the `impl` block,
+/// and the store's own type) and the leaked store.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// `typeid::of::<S>()`, `S` standing for the calling `Self`: it may borrow
+    /// (`impl<'a> Parser<'a>`), and lifetimes are erased, which is what we want (one store for
+    /// every `Parser<'_>`).
+    owner: TypeId,
+    /// `TypeId::of::<T>()`, std's own: the downcast below relies on this one.
+    store: TypeId,
+    value: AnyRef,
+}
+
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Entry")
+            .field("owner", &self.owner)
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Entry {
+    fn new<S: ?Sized, T: Any + Send + Sync>(value: &'static T) -> Entry {
+        Entry {
+            owner: typeid::of::<S>(),
+            store: TypeId::of::<T>(),
+            value,
+        }
+    }
+
+    /// The value as a `T`, if this entry was made for `S` and `T`. Two `TypeId` comparisons
+    /// and a pointer cast: no call through the `dyn Any` vtable, which a hit would pay for.
+    #[inline]
+    fn get<S: ?Sized, T: Any + Send + Sync>(&self) -> Option<&'static T> {
+        if self.store != TypeId::of::<T>() || self.owner != typeid::of::<S>() {
+            return None;
+        }
+        let ptr: *const (dyn Any + Send + Sync) = self.value;
+        // SAFETY: `self.store == TypeId::of::<T>()`, and `Entry::new` is the only constructor:
+        // it takes `value` as a `&'static T` and records `TypeId::of::<T>()`, so `value` points
+        // to a `T` (std's `TypeId` identifies a `'static` type; `T: Any` is `'static`). The
+        // pointee was leaked, so it lives for `'static` and is only ever shared (`&T`), and
+        // `T: Sync` lets that reference cross threads. This is `<dyn Any>::downcast_ref_unchecked`
+        // (unstable) without the vtable lookup of `downcast_ref`.
+        Some(unsafe { &*ptr.cast::<T>() })
+    }
+}
+
 /// A `static` that holds a store whose type mentions `Self` or a type parameter of an `impl`
-/// block: a static item cannot name those, so the store is kept as `dyn Any` and found by its
-/// type (one instance per concrete type, which also serves generic `impl` blocks).
+/// block: a static item cannot name those, so the stores are kept type-erased and found by the
+/// concrete `Self` of the calling instantiation together with the store's type.
+///
+/// Keying on `Self` too matters for a generic `impl` block whose store type does not mention
+/// its type parameters (`impl<const N: usize> Pair<N> { #[faas_cached(in_impl)] fn width() ->
+/// usize { N } }`): every instantiation shares this one `static`, and must still get its own
+/// store. The generated code passes, as the owner type, the type of the function item
+/// `Self::f_cache` (unique per concrete `Self`); free functions pass `()`.
 #[derive(Debug)]
 pub struct ErasedStatic {
-    first: OnceLock<AnyRef>,
-    others: RwLock<Vec<AnyRef>>,
+    first: OnceLock<Entry>,
+    others: RwLock<Vec<Entry>>,
 }
 
 impl ErasedStatic {
@@ -126,9 +220,10 @@ impl ErasedStatic {
         }
     }
 
-    /// The instance of `T`, created by `init` on first use and never dropped.
+    /// The instance of `T` for the owner type `S` (a type unique to the `impl` block's
+    /// concrete `Self`), created by `init` on first use and never dropped.
     #[inline]
-    pub fn get_or_init<T: Any + Send + Sync>(
+    pub fn get_or_init<S: ?Sized, T: Any + Send + Sync>(
         &'static self,
         init: impl FnOnce() -> T,
     ) -> &'static T {
@@ -137,20 +232,23 @@ impl ErasedStatic {
             let make = init
                 .take()
                 .expect("OnceLock runs this closure at most once");
-            Box::leak(Box::new(make()))
+            Entry::new::<S, T>(Box::leak(Box::new(make())))
         });
-        if let Some(value) = first.downcast_ref::<T>() {
+        if let Some(value) = first.get::<S, T>() {
             return value;
         }
         match init {
-            Some(make) => self.other(make),
-            None => unreachable!("the closure above stored a T"),
+            Some(make) => self.other::<S, T>(make),
+            None => unreachable!("the closure above stored a T for S"),
         }
     }
 
     #[cold]
-    fn other<T: Any + Send + Sync>(&'static self, init: impl FnOnce() -> T) -> &'static T {
-        let find = |list: &[AnyRef]| list.iter().find_map(|any| any.downcast_ref::<T>());
+    fn other<S: ?Sized, T: Any + Send + Sync>(
+        &'static self,
+        init: impl FnOnce() -> T,
+    ) -> &'static T {
+        let find = |list: &[Entry]| list.iter().find_map(Entry::get::<S, T>);
         if let Some(found) = find(&self.others.read().unwrap_or_else(|e| e.into_inner())) {
             return found;
         }
@@ -159,7 +257,7 @@ impl ErasedStatic {
             return found;
         }
         let value: &'static T = Box::leak(Box::new(init()));
-        others.push(value);
+        others.push(Entry::new::<S, T>(value));
         value
     }
 }
@@ -177,11 +275,92 @@ mod tests {
     #[test]
     fn one_instance_per_type() {
         static SLOT: ErasedStatic = ErasedStatic::new();
-        let a: &u32 = SLOT.get_or_init(|| 1u32);
-        let b: &String = SLOT.get_or_init(|| "s".to_owned());
-        let a2: &u32 = SLOT.get_or_init(|| 2u32);
-        let b2: &String = SLOT.get_or_init(|| "t".to_owned());
+        let a: &u32 = SLOT.get_or_init::<(), _>(|| 1u32);
+        let b: &String = SLOT.get_or_init::<(), _>(|| "s".to_owned());
+        let a2: &u32 = SLOT.get_or_init::<(), _>(|| 2u32);
+        let b2: &String = SLOT.get_or_init::<(), _>(|| "t".to_owned());
         assert_eq!((*a, b.as_str()), (1, "s"));
         assert!(std::ptr::eq(a, a2) && std::ptr::eq(b, b2));
+    }
+
+    struct Owner<const N: usize>;
+    struct Borrowing<'a>(#[allow(dead_code)] &'a str);
+
+    #[test]
+    fn one_instance_per_owner_and_type() {
+        static SLOT: ErasedStatic = ErasedStatic::new();
+        let three: &usize = SLOT.get_or_init::<Owner<3>, _>(|| 3usize);
+        let five: &usize = SLOT.get_or_init::<Owner<5>, _>(|| 5usize);
+        let other: &u8 = SLOT.get_or_init::<Owner<3>, _>(|| 8u8);
+        assert_eq!((*three, *five, *other), (3, 5, 8));
+        assert!(std::ptr::eq(
+            three,
+            SLOT.get_or_init::<Owner<3>, usize>(|| 0)
+        ));
+        assert!(std::ptr::eq(
+            five,
+            SLOT.get_or_init::<Owner<5>, usize>(|| 0)
+        ));
+        assert!(std::ptr::eq(other, SLOT.get_or_init::<Owner<3>, u8>(|| 0)));
+        // An owner that borrows: lifetimes are erased, so every `Borrowing<'_>` shares one.
+        fn borrowed<'a>(_: &'a str) -> &'static u16 {
+            static SLOT: ErasedStatic = ErasedStatic::new();
+            SLOT.get_or_init::<Borrowing<'a>, _>(|| 16u16)
+        }
+        let local = String::from("x");
+        assert!(std::ptr::eq(borrowed(&local), borrowed("static")));
+        assert_eq!(*borrowed(&local), 16);
+    }
+
+    /// The unchecked cast hands back the very value stored, from many threads at once.
+    #[test]
+    fn values_are_shared_across_threads() {
+        static SLOT: ErasedStatic = ErasedStatic::new();
+        let addresses: Vec<(usize, usize)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let a: &Vec<u64> = SLOT.get_or_init::<Owner<1>, _>(|| vec![1, 2, 3]);
+                        let b: &Vec<u64> = SLOT.get_or_init::<Owner<2>, _>(|| vec![4]);
+                        assert_eq!((a.as_slice(), b.as_slice()), (&[1, 2, 3][..], &[4][..]));
+                        (a as *const _ as usize, b as *const _ as usize)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(addresses.windows(2).all(|w| w[0] == w[1]));
+    }
+
+    /// Whatever the machine's core count, a `max_size` that passes the compile-time check is
+    /// kept by `build_lenient`, not dropped (which would leave the cache unbounded).
+    #[test]
+    fn a_max_size_accepted_at_compile_time_is_kept_at_run_time() {
+        type K = (u64, String);
+        type V = Vec<u8>;
+        let name = "some::module::function";
+        let smallest = max_fixed_overhead::<K, V>(name.len()) as u64 + 1;
+        assert_max_size_fits::<K, V>(smallest, name.len());
+        let store = crate::FaasCacheDict::<K, V>::builder()
+            .name(name)
+            .max_size(smallest)
+            .build_lenient();
+        assert!((store.fixed_overhead() as u64) < smallest);
+        assert_eq!(store.info().max_size_bytes, Some(smallest));
+        // On every machine: one slot and the most slots bracket what the runtime picks.
+        let one_slot =
+            crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, 1, name.len());
+        assert!(one_slot <= store.fixed_overhead());
+        assert!(store.fixed_overhead() <= max_fixed_overhead::<K, V>(name.len()));
+    }
+
+    #[test]
+    #[should_panic(expected = "smaller than the cache's fixed overhead")]
+    fn a_max_size_below_the_largest_fixed_overhead_fails_the_check() {
+        type K = (u64,);
+        let one_slot =
+            crate::dict::fixed_overhead_of::<K, u64, crate::DefaultHashBuilder>(1, 1, 4) as u64;
+        // Enough for one reader slot (the old check), not for every machine.
+        assert_max_size_fits::<K, u64>(one_slot + 1, 4);
     }
 }

@@ -139,3 +139,88 @@ async fn a_leader_nobody_polls_is_taken_over_after_the_dedupe_timeout() {
     assert_eq!(FORGOTTEN_CALLS.load(Ordering::SeqCst), 2);
     drop(leader);
 }
+
+static CONTENDED_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached]
+async fn contended(id: u32) -> String {
+    CONTENDED_CALLS.fetch_add(1, Ordering::SeqCst);
+    // Blocks this executor's only thread: the other callers, on their own threads, must be
+    // waiting (parked by pollster, woken by the leader) rather than computing.
+    std::thread::sleep(Duration::from_millis(100));
+    format!("value {id}")
+}
+
+#[test]
+fn contended_key_under_a_minimal_executor_runs_the_body_once() {
+    let start = std::sync::Barrier::new(4);
+    let results: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    pollster::block_on(contended(8))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results, vec!["value 8"; 4]);
+    assert_eq!(CONTENDED_CALLS.load(Ordering::SeqCst), 1);
+    let info = contended_cache_info();
+    assert_eq!((info.misses, info.current_items), (4, 1));
+}
+
+static PANICKY_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached]
+async fn panicky(id: u32) -> u32 {
+    let call = PANICKY_CALLS.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    if call == 0 {
+        panic!("the first computation fails");
+    }
+    id * 10
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_async_body_does_not_wedge_its_key() {
+    let leader = tokio::spawn(panicky(4));
+    while PANICKY_CALLS.load(Ordering::SeqCst) == 0 {
+        tokio::task::yield_now().await;
+    }
+    // Joins the computation in flight, and takes over when it panics.
+    let waiter = tokio::spawn(panicky(4));
+    let err = leader.await.unwrap_err();
+    assert!(err.is_panic(), "the leader's panic reaches its JoinHandle");
+    let value = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("the waiter was not released");
+    assert_eq!(value.unwrap(), 40);
+    assert_eq!(PANICKY_CALLS.load(Ordering::SeqCst), 2);
+    // The next call is a hit.
+    assert_eq!(panicky(4).await, 40);
+    assert_eq!(PANICKY_CALLS.load(Ordering::SeqCst), 2);
+    assert_eq!(panicky_cache_info().current_items, 1);
+}
+
+static AFTER_PANIC_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached]
+async fn fails_once(id: u32) -> u32 {
+    if AFTER_PANIC_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        panic!("the first computation fails");
+    }
+    id + 1
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn after_an_async_panic_the_next_call_computes() {
+    let err = tokio::spawn(fails_once(1)).await.unwrap_err();
+    assert!(err.is_panic());
+    let value = tokio::time::timeout(Duration::from_secs(5), fails_once(1))
+        .await
+        .expect("the key stayed wedged");
+    assert_eq!(value, 2);
+    assert_eq!(AFTER_PANIC_CALLS.load(Ordering::SeqCst), 2);
+}

@@ -131,3 +131,52 @@ fn a_stalled_leader_is_taken_over_after_the_dedupe_timeout() {
         assert_eq!(stuck.join().unwrap(), 21);
     });
 }
+
+/// Bodies of `undeduped` entered so far and running now; the most that ever ran at once.
+static UNDEDUPED_STATE: Mutex<(usize, usize)> = Mutex::new((0, 0));
+static UNDEDUPED_MAX: AtomicUsize = AtomicUsize::new(0);
+static UNDEDUPED_ENTERED: Condvar = Condvar::new();
+static UNDEDUPED_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached(dedupe = false)]
+fn undeduped(key: u32) -> u32 {
+    UNDEDUPED_CALLS.fetch_add(1, Ordering::SeqCst);
+    let mut state = UNDEDUPED_STATE.lock().unwrap();
+    state.0 += 1;
+    state.1 += 1;
+    UNDEDUPED_MAX.fetch_max(state.1, Ordering::SeqCst);
+    UNDEDUPED_ENTERED.notify_all();
+    // A barrier with a timeout: with dedupe on, only one body would get in at a time, and
+    // this would give up after 10 s instead of deadlocking.
+    let (mut state, _) = UNDEDUPED_ENTERED
+        .wait_timeout_while(state, Duration::from_secs(10), |s| s.0 < 4)
+        .unwrap();
+    state.1 -= 1;
+    key * 2
+}
+
+#[test]
+fn without_dedupe_concurrent_misses_on_one_key_each_run_the_body() {
+    let start = Barrier::new(4);
+    let results: Vec<u32> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    undeduped(5)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(results, [10; 4]);
+    assert_eq!(UNDEDUPED_CALLS.load(Ordering::SeqCst), 4);
+    assert_eq!(
+        UNDEDUPED_MAX.load(Ordering::SeqCst),
+        4,
+        "the four bodies ran at the same time"
+    );
+    assert_eq!(undeduped(5), 10);
+    assert_eq!(UNDEDUPED_CALLS.load(Ordering::SeqCst), 4, "then a hit");
+    assert_eq!(undeduped_cache_info().current_items, 1);
+}

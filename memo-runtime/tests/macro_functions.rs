@@ -385,3 +385,94 @@ fn dedupe_can_be_turned_off() {
     assert_eq!(undeduped(1), 2);
     assert_eq!(undeduped_cache_info().hits, 1);
 }
+
+static PANICKING_HOOK_CALLS: Calls = Calls::new();
+
+fn panicking_hook(key: &(u32,), _value: &u32, _why: DeleteReason) {
+    PANICKING_HOOK_CALLS.hit();
+    panic!("on_delete hook fails for key {}", key.0);
+}
+
+#[faas_cached(max_items = 1, on_delete = panicking_hook)]
+fn cube(n: u32) -> u32 {
+    n * n * n
+}
+
+#[test]
+fn a_panicking_delete_hook_is_counted_and_the_function_keeps_working() {
+    assert_eq!(cube(2), 8);
+    assert_eq!(cube(3), 27); // evicts 2: the hook panics, caught
+    assert!(cube_invalidate(3)); // the hook panics again
+    assert_eq!(cube(3), 27);
+    assert_eq!(cube(3), 27);
+    let info = cube_cache_info();
+    assert_eq!(info.hook_panics, 2);
+    assert_eq!((info.hits, info.misses, info.current_items), (1, 3, 1));
+    assert_eq!(PANICKING_HOOK_CALLS.get(), 2);
+    cube_cache_clear(); // a third panic, still caught
+    assert_eq!(cube_cache_info().hook_panics, 3);
+    assert_eq!(cube(4), 64);
+}
+
+static LOOKUP_CALLS: Calls = Calls::new();
+
+/// `option = true` on a `Result<Option<T>, E>`: only `Ok(Some(..))` is cached.
+#[faas_cached(option = true)]
+fn lookup(id: u32) -> Result<Option<u32>, String> {
+    LOOKUP_CALLS.hit();
+    match id {
+        0 => Err("zero".to_owned()),
+        1 => Ok(None),
+        n => Ok(Some(n * 2)),
+    }
+}
+
+type Fallible<T> = Result<T, String>;
+
+/// An alias of another name needs `result = true` too.
+#[faas_cached(result = true, option = true)]
+fn lookup_alias(id: u32) -> Fallible<Option<u32>> {
+    Ok((id > 1).then_some(id))
+}
+
+#[faas_cached(option = true)]
+fn lookup_io(id: u32) -> std::io::Result<Option<u32>> {
+    Ok((id > 1).then_some(id))
+}
+
+/// Without `option = true`, `Ok(None)` is an `Ok` value like any other, and cached.
+#[faas_cached]
+fn lookup_default(id: u32) -> Result<Option<u32>, String> {
+    Ok((id > 1).then_some(id))
+}
+
+#[test]
+fn option_true_on_a_result_caches_only_ok_some() {
+    assert_eq!(lookup(1), Ok(None));
+    assert_eq!(lookup(1), Ok(None));
+    assert_eq!(LOOKUP_CALLS.get(), 2, "Ok(None) is not cached");
+    assert_eq!(lookup(0), Err("zero".to_owned()));
+    assert_eq!(lookup(0), Err("zero".to_owned()));
+    assert_eq!(LOOKUP_CALLS.get(), 4, "errors are not cached");
+    assert_eq!(lookup(5), Ok(Some(10)));
+    assert_eq!(lookup(5), Ok(Some(10)));
+    assert_eq!(LOOKUP_CALLS.get(), 5, "Ok(Some) is cached");
+    let store: &FaasCacheDict<(u32,), u32> = lookup_cache();
+    assert_eq!(store.keys(), [(5,)]);
+    assert!(lookup_invalidate(5));
+
+    assert_eq!(lookup_alias(1), Ok(None));
+    assert_eq!(lookup_alias(2), Ok(Some(2)));
+    let store: &FaasCacheDict<(u32,), u32> = lookup_alias_cache();
+    assert_eq!(store.len(), 1);
+
+    assert_eq!(lookup_io(1).unwrap(), None);
+    assert_eq!(lookup_io(3).unwrap(), Some(3));
+    assert_eq!(lookup_io(3).unwrap(), Some(3));
+    let store: &FaasCacheDict<(u32,), u32> = lookup_io_cache();
+    assert_eq!((store.len(), lookup_io_cache_info().hits), (1, 1));
+
+    assert_eq!(lookup_default(1), Ok(None));
+    let store: &FaasCacheDict<(u32,), Option<u32>> = lookup_default_cache();
+    assert_eq!(store.get(&(1,)), Some(None));
+}

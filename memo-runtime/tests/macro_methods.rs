@@ -48,6 +48,13 @@ impl Pricing {
         format!("[{}]", self.currency)
     }
 
+    /// `&mut self` is allowed when excluded: the key is `cents` alone.
+    #[faas_cached]
+    fn charge(#[exclude] &mut self, cents: u64) -> u64 {
+        self.currency.push('+');
+        cents * 2
+    }
+
     #[faas_cached]
     async fn quote(&self, cents: u64) -> u64 {
         cents + self.currency.len() as u64
@@ -93,8 +100,13 @@ fn associated_functions_and_by_value_receivers() {
         currency: "CHF".to_owned(),
     };
     assert_eq!(chf.clone().into_label(), "[CHF]");
-    assert_eq!(chf.into_label(), "[CHF]");
+    assert_eq!(chf.clone().into_label(), "[CHF]");
     assert_eq!(Pricing::into_label_cache_info().hits, 1);
+    // `invalidate` of a by-value method borrows `self`: `chf` is still usable afterwards.
+    assert!(chf.into_label_invalidate());
+    assert!(!chf.into_label_invalidate());
+    assert_eq!(chf.into_label(), "[CHF]");
+    assert_eq!(Pricing::into_label_cache_info().misses, 2);
 }
 
 #[test]
@@ -126,4 +138,89 @@ fn generic_impl_blocks_get_one_store_per_type() {
     assert_eq!(Wrapper::<u8>::described_cache_info().hits, 1);
     assert_eq!(Wrapper::<u16>::described_cache_info().hits, 0);
     assert_eq!(Wrapper::<u16>::described_cache().len(), 1);
+}
+
+struct Pair<const N: usize>;
+
+impl<const N: usize> Pair<N> {
+    /// Neither key nor value mentions `N`: each `Pair<N>` still gets its own store.
+    #[faas_cached(in_impl)]
+    fn width() -> usize {
+        N
+    }
+
+    #[faas_cached]
+    fn scaled(#[exclude] &self, by: usize) -> usize {
+        N * by
+    }
+}
+
+struct Named<T>(std::marker::PhantomData<T>);
+
+impl<T: 'static> Named<T> {
+    #[faas_cached(in_impl)]
+    fn name() -> &'static str {
+        std::any::type_name::<T>()
+    }
+}
+
+/// A `Self` that borrows: the store is shared by every lifetime of it.
+struct Parser<'a>(&'a str);
+
+impl<'a> Parser<'a> {
+    #[faas_cached]
+    fn version(#[exclude] &self, major: u32) -> String {
+        format!("{major}.{}", self.0.len())
+    }
+}
+
+#[test]
+fn generic_impl_blocks_get_one_store_per_instantiation_whatever_the_store_type() {
+    assert_eq!(Pair::<3>::width(), 3);
+    assert_eq!(Pair::<5>::width(), 5);
+    assert_eq!(Pair::<3>::width(), 3);
+    let (three, five) = (Pair::<3>::width_cache_info(), Pair::<5>::width_cache_info());
+    assert_eq!((three.hits, three.misses), (1, 1));
+    assert_eq!((five.hits, five.misses), (0, 1));
+    assert!(!std::ptr::eq(
+        Pair::<3>::width_cache(),
+        Pair::<5>::width_cache()
+    ));
+
+    assert_eq!(Pair::<3>.scaled(2), 6);
+    assert_eq!(Pair::<5>.scaled(2), 10);
+    assert_eq!(Pair::<5>.scaled(2), 10);
+    assert_eq!(Pair::<3>::scaled_cache_info().hits, 0);
+    assert_eq!(Pair::<5>::scaled_cache_info().hits, 1);
+    assert!(Pair::<3>::scaled_invalidate(2));
+    assert_eq!(Pair::<5>::scaled_cache().len(), 1);
+
+    assert_eq!(Named::<u8>::name(), "u8");
+    assert_eq!(Named::<String>::name(), "alloc::string::String");
+    assert_eq!(Named::<u8>::name(), "u8");
+    assert_eq!(Named::<u8>::name_cache_info().hits, 1);
+    assert_eq!(Named::<String>::name_cache_info().hits, 0);
+
+    let text = String::from("abc");
+    assert_eq!(Parser(&text).version(1), "1.3");
+    assert_eq!(
+        Parser("other").version(1),
+        "1.3",
+        "excluded self: shared by design"
+    );
+    assert_eq!(Parser::version_cache_info().hits, 1);
+}
+
+#[test]
+fn an_excluded_mut_self_is_not_keyed() {
+    let mut sek = Pricing {
+        currency: "SEK".to_owned(),
+    };
+    assert_eq!(sek.charge(4), 8);
+    assert_eq!(sek.charge(4), 8);
+    assert_eq!(
+        sek.currency, "SEK+",
+        "the hit skipped the body, as documented"
+    );
+    assert!(Pricing::charge_invalidate(4));
 }

@@ -39,11 +39,14 @@ fn store_holding(entries: usize, value_len: usize) -> Store {
     let bound = probe.fixed_overhead()
         + entries * charge(&probe, value_len)
         + charge(&probe, value_len) / 2;
-    FaasCacheDict::builder()
+    let cache = FaasCacheDict::builder()
         .policy(Policy::Lru)
         .max_size(bound)
         .build()
-        .unwrap()
+        .unwrap();
+    // The tests using it assert LRU order.
+    assert_eq!(cache.policy(), Policy::Lru);
+    cache
 }
 
 #[test]

@@ -141,6 +141,7 @@ fn run(ops: Vec<Op>, default_ttl_ms: Option<u64>) {
         builder = builder.default_ttl(Duration::from_millis(ms));
     }
     let cache: FaasCacheDict<Key, Value> = builder.build().unwrap();
+    assert_eq!(cache.policy(), Policy::Lru, "the model is exact LRU");
     let mut model = Model {
         entries: Vec::new(),
         now_ms: 0,

@@ -1,5 +1,6 @@
 //! Time to live, with a mock clock: no test here sleeps.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -144,6 +145,8 @@ fn set_default_ttl_affects_later_inserts_only() {
     assert_eq!(cache.keys(), [1, 3]);
 }
 
+/// A mass expiry: 1 000 entries expire together and the next write, to another key, reclaims
+/// them all (reported `Expired`, bytes given back) before anything reads the store.
 #[test]
 fn expired_entries_are_reclaimed_by_writes_without_being_read() {
     let departed = Arc::new(Mutex::new(Vec::new()));
@@ -173,19 +176,42 @@ fn expired_entries_are_reclaimed_by_writes_without_being_read() {
     );
 }
 
+/// Steady state, counted by the hook: one insert per millisecond, each living 100 ms, and
+/// nothing but inserts (reads, `len`, `info` and `byte_size` reclaim expired entries too, so
+/// they would prove nothing). After every insert, exactly the entries whose deadline has come
+/// have been reported expired: the 100 most recent remain. (tests/store_ttl_memory.rs shows the
+/// same with the heap really held.)
 #[test]
-fn a_store_written_regularly_does_not_grow_with_dead_entries() {
-    let (cache, clock) = with_clock(Some(Duration::from_millis(100)));
-    let mut peak = 0;
-    for k in 0..100_000u32 {
-        cache.insert(k, k).unwrap();
+fn regular_writes_alone_reclaim_each_entry_as_its_deadline_passes() {
+    let expired = Arc::new(AtomicUsize::new(0));
+    let other = Arc::new(AtomicUsize::new(0));
+    let (on_expired, on_other) = (expired.clone(), other.clone());
+    let clock = MockClock::new();
+    let cache: FaasCacheDict<u32, u32> = FaasCacheDict::builder()
+        .clock(clock.clone())
+        .default_ttl(Duration::from_millis(100))
+        .on_delete(move |_: &u32, _: &u32, why| {
+            let counter = if why == DeleteReason::Expired {
+                &on_expired
+            } else {
+                &on_other
+            };
+            counter.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    for k in 0..20_000usize {
+        // At `k` ms; the entries inserted at `k - 100` ms and before are due.
+        cache.insert(k as u32, 0).unwrap();
         clock.advance(Duration::from_millis(1));
-        if k % 1_000 == 0 {
-            peak = peak.max(cache.info().current_items);
-        }
+        let not_yet_expired = k + 1 - expired.load(Ordering::SeqCst);
+        assert_eq!(not_yet_expired, (k + 1).min(100), "after inserting {k}");
     }
-    // 100 ms of TTL at one insert per ms: never more than about 100 entries alive.
-    assert!(peak <= 101, "peak {peak}");
+    assert_eq!(
+        other.load(Ordering::SeqCst),
+        0,
+        "nothing evicted or replaced"
+    );
 }
 
 #[test]

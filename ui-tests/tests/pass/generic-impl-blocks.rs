@@ -1,4 +1,5 @@
-//! Generic `impl` blocks: one store per concrete type.
+//! Generic `impl` blocks: one store per concrete `Self`, even when the key and value types do
+//! not mention the block's parameters.
 
 use std::hash::Hash;
 
@@ -50,6 +51,12 @@ fn main() {
     assert_eq!(Wrapper(5u32).inner(), 5);
 
     assert_eq!(Pair::<u8, 3>::width(), 3);
+    assert_eq!(Pair::<u8, 5>::width(), 5);
+    assert_eq!(Pair::<u16, 3>::width_cache_info().misses, 0);
     assert_eq!(Pair([1u8, 2]).sum(2), 6);
+    assert_eq!(Pair([1u8, 2, 3]).sum(2), 12);
+    assert_eq!(Pair([1u16, 2]).sum(2), 6);
     assert!(Pair::<u8, 2>::sum_invalidate(2));
+    assert!(Pair::<u8, 3>::sum_invalidate(2));
+    assert!(!Pair::<u8, 3>::sum_invalidate(2));
 }

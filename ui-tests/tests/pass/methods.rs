@@ -1,5 +1,6 @@
-//! Methods: `&self`, `&mut self` and `self` are part of the key; `#[exclude] &self` is not;
-//! associated functions that mention `Self`.
+//! Methods: `&self` and `self` are part of the key; `#[exclude] &self` and
+//! `#[exclude] &mut self` are not (a keyed `&mut self` is an error); the helpers of any method
+//! take `&self`; associated functions that mention `Self`.
 
 use memo_runtime::{faas_cached, FaasCacheDict};
 
@@ -15,9 +16,17 @@ impl Pricing {
     }
 
     #[faas_cached]
-    fn convert_mut(&mut self, cents: u64) -> u64 {
+    fn convert_mut(#[exclude] &mut self, cents: u64) -> u64 {
         self.currency.push('!');
         cents
+    }
+
+    /// With a custom key, the receiver is not the key: `&mut self` is allowed, and
+    /// `invalidate` takes `&self`.
+    #[faas_cached(key = cents, key_type = u64)]
+    fn charge(&mut self, cents: u64) -> u64 {
+        self.currency.push('$');
+        cents * 2
     }
 
     #[faas_cached]
@@ -59,13 +68,12 @@ fn main() {
 
     let mut usd = Pricing::named("USD");
     assert_eq!(usd.convert_mut(3), 3);
-    assert!(
-        !usd.convert_mut_invalidate(3),
-        "the key is the receiver before the call"
-    );
+    assert!(Pricing::convert_mut_invalidate(3), "self excluded: an associated function");
+    assert_eq!(usd.charge(3), 6);
+    assert!(usd.charge_invalidate(3), "takes `&self`");
 
     assert_eq!(eur.clone().into_label(), "[EUR]");
-    assert!(eur.clone().into_label_invalidate());
+    assert!(eur.into_label_invalidate(), "borrows `self`, does not consume it");
 
     assert_eq!(eur.shared_rate(2), 20);
     assert!(Pricing::shared_rate_invalidate(2));

@@ -1,0 +1,8 @@
+use memo_runtime::faas_cached;
+
+#[faas_cached(max_size = "..5K")]
+fn square(n: u64) -> u64 {
+    n * n
+}
+
+fn main() {}
