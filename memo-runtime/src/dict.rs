@@ -455,7 +455,11 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
     {
         let size = size.into_byte_size()?;
         self.check_byte_bound(size)?;
-        if self.weigher.set(crate::builder::deep_weight::<K, V>).is_ok() {
+        if self
+            .weigher
+            .set(crate::builder::deep_weight::<K, V>)
+            .is_ok()
+        {
             // Inserts from now on weigh deeply (and re-weigh under the shard lock if they
             // weighed before the switch); entries already in are charged anew here.
             for index in 0..self.shards.len() {

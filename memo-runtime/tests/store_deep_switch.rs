@@ -58,7 +58,10 @@ fn concurrent_inserts_during_the_switch_are_charged_deeply() {
     });
     let per_entry = 0u32.deep_size() + value.deep_size() + cache.entry_overhead();
     assert_eq!(cache.len(), 4_000);
-    assert_eq!(cache.byte_size(), cache.fixed_overhead() + 4_000 * per_entry);
+    assert_eq!(
+        cache.byte_size(),
+        cache.fixed_overhead() + 4_000 * per_entry
+    );
 }
 
 #[test]
