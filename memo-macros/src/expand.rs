@@ -739,9 +739,12 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     };
     // The store type spans the user's argument types (see `Key::borrowed_spans`), which clippy
     // would weigh as the user's own.
+    // `#[inline]`: every call of the memoized function goes through it (a hit then costs the
+    // store lookup and one check that the store exists).
     quote! {
         #[doc = #doc]
         #[allow(dead_code, clippy::type_complexity)]
+        #[inline]
         #vis fn #cache() -> #store_ref {
             #assertions
             #make
