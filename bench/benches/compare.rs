@@ -387,6 +387,11 @@ fn faas_w3_lru(x: u64) -> u64 {
     x ^ 1
 }
 
+#[faas_cached(max_items = 10_000, dedupe = false)]
+fn faas_w3_undeduped(x: u64) -> u64 {
+    x ^ 1
+}
+
 #[cached(max_size = 10_000)]
 fn cached_w3(x: u64) -> u64 {
     x ^ 1
@@ -424,6 +429,7 @@ fn workload_3(cfg: &Config) -> (Table, Vec<(&'static str, f64)>) {
         store_lru.insert(k, k).expect("fits");
         faas_w3(k);
         faas_w3_lru(k);
+        faas_w3_undeduped(k);
         cached_w3(k);
         cached_w3_ttl(k);
         moka.insert(k, k);
@@ -434,8 +440,8 @@ fn workload_3(cfg: &Config) -> (Table, Vec<(&'static str, f64)>) {
     let locked_map = Mutex::new(map.clone());
     let cap64 = cap as u64;
     // Each contender continues its own stream of new keys.
-    let mut next = [cap64; 11];
-    let [n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, n10] = &mut next;
+    let mut next = [cap64; 12];
+    let [n0, n1, n2, n3, n4, n5, n6, n7, n8, n9, n10, n11] = &mut next;
     let mut contenders: Vec<Timed<'_>> = vec![
         (
             "faas-memo `#[faas_cached(max_items)]`",
@@ -444,6 +450,10 @@ fn workload_3(cfg: &Config) -> (Table, Vec<(&'static str, f64)>) {
         (
             "faas-memo `#[faas_cached(max_items, policy = \"lru\")]`",
             Box::new(|| per_new_key(n1, ops, faas_w3_lru)),
+        ),
+        (
+            "faas-memo `#[faas_cached(max_items, dedupe = false)]`",
+            Box::new(|| per_new_key(n11, ops, faas_w3_undeduped)),
         ),
         (
             "faas-memo `get` + `insert` (S3-FIFO)",
@@ -495,15 +505,17 @@ fn workload_3(cfg: &Config) -> (Table, Vec<(&'static str, f64)>) {
                 })
             }),
         ),
+        // Memoizing through a `Mutex` takes it twice on a miss: once to look, once to insert
+        // (holding it while computing would serialise every caller).
         (
             "`Mutex<lru::LruCache>` `get` + `put`",
             Box::new(|| {
                 per_new_key(n8, ops, |k| {
-                    let mut lru = lru.lock();
-                    match lru.get(&k) {
-                        Some(&v) => v,
+                    let found = lru.lock().get(&k).copied();
+                    match found {
+                        Some(v) => v,
                         None => {
-                            lru.put(k, k ^ 1);
+                            lru.lock().put(k, k ^ 1);
                             k
                         }
                     }
@@ -514,10 +526,11 @@ fn workload_3(cfg: &Config) -> (Table, Vec<(&'static str, f64)>) {
             "floor: `Mutex<hashbrown>` get + insert + remove",
             Box::new(|| {
                 per_new_key(n9, ops, |k| {
-                    let mut map = locked_map.lock();
-                    match map.get(&k) {
-                        Some(&v) => v,
+                    let found = locked_map.lock().get(&k).copied();
+                    match found {
+                        Some(v) => v,
                         None => {
+                            let mut map = locked_map.lock();
                             map.insert(k, k ^ 1);
                             map.remove(&(k - cap64)).unwrap_or(0)
                         }

@@ -43,8 +43,20 @@ struct Entry<K, V> {
     slot: Option<Arc<Slot<K, V>>>,
 }
 
+/// Hashes of the computations a registry shard finished last, which a new leader checks to
+/// know whether the store may have received its key since it looked (see [`Lead::may_be_stored`]).
+const RECENT: usize = 4;
+
+struct Registry<K, V> {
+    entries: Vec<Entry<K, V>>,
+    next_ticket: u64,
+    /// A ring of the hashes of the last [`RECENT`] computations finished here.
+    recent: [u64; RECENT],
+    recent_next: usize,
+}
+
 struct RegistryShard<K, V> {
-    entries: Mutex<Vec<Entry<K, V>>>,
+    registry: Mutex<Registry<K, V>>,
     /// Callers waiting on this shard's computations: while zero, a leader need not prepare a
     /// copy of its value for anyone.
     waiters: AtomicUsize,
@@ -53,7 +65,6 @@ struct RegistryShard<K, V> {
 /// The computations in flight for one store.
 pub(crate) struct InFlight<K, V> {
     shards: [RegistryShard<K, V>; SHARDS],
-    next_ticket: AtomicU64,
 }
 
 /// What waiters of one computation sleep on.
@@ -88,10 +99,15 @@ impl<K, V> InFlight<K, V> {
     pub(crate) fn new() -> Self {
         InFlight {
             shards: std::array::from_fn(|_| RegistryShard {
-                entries: Mutex::new(Vec::new()),
+                registry: Mutex::new(Registry {
+                    entries: Vec::new(),
+                    next_ticket: 0,
+                    // Hash 0 is as likely as any other: a spurious match costs one lookup.
+                    recent: [0; RECENT],
+                    recent_next: 0,
+                }),
                 waiters: AtomicUsize::new(0),
             }),
-            next_ticket: AtomicU64::new(0),
         }
     }
 
@@ -103,8 +119,8 @@ impl<K, V> InFlight<K, V> {
     /// (`eager_slot`) gets its slot at once, to count its polls in.
     pub(crate) fn join(&self, hash: u64, eager_slot: bool) -> Joined<'_, K, V> {
         let shard = self.shard(hash);
-        let mut entries = shard.entries.lock();
-        if let Some(entry) = entries.iter_mut().find(|e| e.hash == hash) {
+        let mut registry = shard.registry.lock();
+        if let Some(entry) = registry.entries.iter_mut().find(|e| e.hash == hash) {
             let slot = entry
                 .slot
                 .get_or_insert_with(|| Arc::new(Slot::new(hash, entry.ticket)))
@@ -115,29 +131,37 @@ impl<K, V> InFlight<K, V> {
                 slot,
             });
         }
-        let ticket = self.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let ticket = registry.next_ticket;
+        registry.next_ticket += 1;
         let slot = eager_slot.then(|| Arc::new(Slot::new(hash, ticket)));
-        entries.push(Entry {
+        registry.entries.push(Entry {
             hash,
             ticket,
             slot: slot.clone(),
         });
+        let recently_finished = registry.recent.contains(&hash);
         Joined::Lead(Lead {
             registry: self,
             hash,
             ticket,
             slot,
+            recently_finished,
             finished: false,
         })
     }
 
-    /// Removes the entry of a computation if it is still registered, returning its slot.
+    /// Removes the entry of a computation if it is still registered, returning its slot, and
+    /// notes the hash as recently finished.
     fn unregister(&self, hash: u64, ticket: u64) -> Option<Arc<Slot<K, V>>> {
-        let mut entries = self.shard(hash).entries.lock();
-        let i = entries
+        let mut registry = self.shard(hash).registry.lock();
+        let i = registry
+            .entries
             .iter()
             .position(|e| e.hash == hash && e.ticket == ticket)?;
-        entries.swap_remove(i).slot
+        let next = registry.recent_next;
+        registry.recent[next] = hash;
+        registry.recent_next = (next + 1) % RECENT;
+        registry.entries.swap_remove(i).slot
     }
 
     /// Gives up on a stalled leader: its waiters retry, and the next caller leads.
@@ -160,7 +184,20 @@ pub(crate) struct Lead<'a, K, V> {
     ticket: u64,
     /// The async leader's own slot.
     slot: Option<Arc<Slot<K, V>>>,
+    /// Whether a computation of this hash finished shortly before this one started.
+    recently_finished: bool,
     finished: bool,
+}
+
+impl<K, V> Lead<'_, K, V> {
+    /// Whether the key may have been stored since the leader's caller found it missing: true
+    /// when a computation of the same hash finished among the last few of its registry shard.
+    /// A computation finishing between a caller's miss and its joining is thus noticed (and
+    /// the store checked once more) unless more than [`RECENT`] others finished on that shard
+    /// in between; then the key is computed twice, never served wrong.
+    pub(crate) fn may_be_stored(&self) -> bool {
+        self.recently_finished
+    }
 }
 
 impl<K: Clone, V: Clone> Lead<'_, K, V> {
@@ -495,7 +532,10 @@ mod tests {
             assert!(matches!(waiting.join().unwrap(), Waited::Done(v) if v == "v"));
         });
         drop(other);
-        assert!(registry.shards.iter().all(|s| s.entries.lock().is_empty()));
+        assert!(registry
+            .shards
+            .iter()
+            .all(|s| s.registry.lock().entries.is_empty()));
         assert!(registry
             .shards
             .iter()
@@ -506,9 +546,13 @@ mod tests {
     fn a_computation_nobody_waits_for_allocates_no_slot() {
         let registry = InFlight::new();
         let leader = lead(&registry, 3);
-        assert!(registry.shard(3).entries.lock()[0].slot.is_none());
+        assert!(registry.shard(3).registry.lock().entries[0].slot.is_none());
+        assert!(!leader.may_be_stored());
         leader.finish(None);
-        assert!(registry.shard(3).entries.lock().is_empty());
+        assert!(registry.shard(3).registry.lock().entries.is_empty());
+        // The next computation of that hash knows that one just finished.
+        assert!(lead(&registry, 3).may_be_stored());
+        assert!(!lead(&registry, 4).may_be_stored());
     }
 
     #[test]
@@ -543,7 +587,7 @@ mod tests {
         let next = lead(&registry, 1);
         stalled.finish(Some((1, "late".to_owned())));
         // The late finish did not remove the new computation.
-        assert_eq!(registry.shard(1).entries.lock().len(), 1);
+        assert_eq!(registry.shard(1).registry.lock().entries.len(), 1);
         next.finish(None);
     }
 

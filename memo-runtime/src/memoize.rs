@@ -182,9 +182,11 @@ where
             match self.in_flight().join(hash, false) {
                 Joined::Lead(lead) => {
                     // Another leader may have finished between our miss and our joining.
-                    if let Some(value) = self.peek_located(hash, index, &key) {
-                        lead.finish(None);
-                        return (shape.wrap)(value);
+                    if lead.may_be_stored() {
+                        if let Some(value) = self.peek_located(hash, index, &key) {
+                            lead.finish(None);
+                            return (shape.wrap)(value);
+                        }
                     }
                     let result = init();
                     self.finish_lead(lead, (hash, index), key, (shape.value)(&result));
@@ -224,9 +226,11 @@ where
         loop {
             match self.in_flight().join(hash, true) {
                 Joined::Lead(lead) => {
-                    if let Some(value) = self.peek_located(hash, index, &key) {
-                        lead.finish(None);
-                        return (shape.wrap)(value);
+                    if lead.may_be_stored() {
+                        if let Some(value) = self.peek_located(hash, index, &key) {
+                            lead.finish(None);
+                            return (shape.wrap)(value);
+                        }
                     }
                     let result = lead.run_watched(init).await;
                     self.finish_lead(lead, (hash, index), key, (shape.value)(&result));

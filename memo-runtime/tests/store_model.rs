@@ -130,12 +130,24 @@ fn value(len: usize) -> Value {
     s
 }
 
+/// The byte bound: 4 KiB for entries beyond the store's fixed overhead, so that the byte bound
+/// binds as often as the item bound whatever the store's own size.
+fn max_bytes() -> u64 {
+    let probe: FaasCacheDict<Key, Value> = FaasCacheDict::builder()
+        .policy(Policy::Lru)
+        .max_size("1M")
+        .build()
+        .unwrap();
+    probe.fixed_overhead() as u64 + 4 * 1024
+}
+
 fn run(ops: Vec<Op>, default_ttl_ms: Option<u64>) {
     let clock = MockClock::new();
+    let max_bytes = max_bytes();
     let mut builder = FaasCacheDict::builder()
         .policy(Policy::Lru)
         .max_items(8)
-        .max_size("8K")
+        .max_size(max_bytes)
         .clock(clock.clone());
     if let Some(ms) = default_ttl_ms {
         builder = builder.default_ttl(Duration::from_millis(ms));
@@ -147,7 +159,7 @@ fn run(ops: Vec<Op>, default_ttl_ms: Option<u64>) {
         now_ms: 0,
         default_ttl_ms,
         max_items: Some(8),
-        max_bytes: Some(8 * 1024),
+        max_bytes: Some(max_bytes as usize),
         fixed: cache.fixed_overhead(),
         overhead: cache.entry_overhead(),
         evictions: 0,
