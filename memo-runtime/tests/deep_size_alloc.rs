@@ -5,53 +5,15 @@
 //!
 //! Run with `--nocapture` to see the table of reported and real sizes.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, LinkedList, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 
 use memo_runtime::DeepSize;
 
-/// Counts the bytes allocated and freed by each thread, so that a measurement on this thread
-/// is not disturbed by the test harness or anything else running on other threads.
-struct Counting;
-
-thread_local! {
-    // `const` and without a destructor: reading it never allocates, even during teardown.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-}
-
-fn add(bytes: isize) {
-    LIVE.with(|live| live.set(live.get() + bytes));
-}
-
-#[allow(clippy::cast_possible_wrap)] // allocation sizes are at most `isize::MAX`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        add(-(layout.size() as isize));
-        // SAFETY: `ptr` was allocated by this allocator, that is by `System`, with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        add(new_size as isize - layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator, which allocated `ptr`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{live, Counting};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -59,9 +21,9 @@ static ALLOCATOR: Counting = Counting;
 /// Builds a value and returns it with the heap bytes its construction left allocated on this
 /// thread (temporaries freed during construction cancel out).
 fn measured<T>(build: impl FnOnce() -> T) -> (T, usize) {
-    let before = LIVE.with(Cell::get);
+    let before = live();
     let value = build();
-    let after = LIVE.with(Cell::get);
+    let after = live();
     let real = usize::try_from(after - before).expect("building a value frees no older memory");
     (value, real)
 }

@@ -2,40 +2,22 @@
 //! `&[u8]`) are looked up by their borrowed form, never turned into an owned key. Measured with
 //! a counting global allocator.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::sync::Arc;
 
 use memo_runtime::{faas_cached, FaasCacheDict};
 
-struct Counting;
-
-thread_local! {
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-    static BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|a| a.set(a.get() + 1));
-        BYTES.with(|b| b.set(b.get() + layout.size()));
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` was allocated by `alloc` above with this layout.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::Counting;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
 /// Allocations and bytes allocated by this thread while running `f`.
 fn allocations<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
-    let (a0, b0) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));
+    let (a0, b0) = (counting_alloc::allocations(), counting_alloc::allocated());
     let value = f();
-    let (a1, b1) = (ALLOCATIONS.with(Cell::get), BYTES.with(Cell::get));
+    let (a1, b1) = (counting_alloc::allocations(), counting_alloc::allocated());
     (value, a1 - a0, b1 - b0)
 }
 

@@ -5,68 +5,16 @@
 //!
 //! A separate test binary, so that its global allocator does not count other tests' work.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
 
 use memo_runtime::{FaasCacheDict, MockClock};
 
-/// Counts the bytes allocated and freed by each thread, so that a measurement on this thread is
-/// not disturbed by the test harness or other tests.
-struct Counting;
-
-thread_local! {
-    // `const` and without a destructor: reading them never allocates, even during teardown.
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static ALLOCATED: Cell<usize> = const { Cell::new(0) };
-}
-
-fn add(bytes: isize) {
-    LIVE.with(|live| live.set(live.get() + bytes));
-    if bytes > 0 {
-        ALLOCATED.with(|total| total.set(total.get() + bytes.unsigned_abs()));
-    }
-}
-
-#[allow(clippy::cast_possible_wrap)] // allocation sizes are at most `isize::MAX`
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        add(layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        add(-(layout.size() as isize));
-        // SAFETY: `ptr` was allocated by this allocator, that is by `System`, with `layout`.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        add(new_size as isize - layout.size() as isize);
-        // SAFETY: forwarded unchanged to the system allocator, which allocated `ptr`.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{allocated, live, Counting};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Heap bytes live on this thread now.
-fn live() -> isize {
-    LIVE.with(Cell::get)
-}
-
-/// Heap bytes allocated on this thread so far, freed or not.
-fn allocated() -> usize {
-    ALLOCATED.with(Cell::get)
-}
 
 const VALUE_BYTES: usize = 1024;
 const TTL_MS: u64 = 100;
