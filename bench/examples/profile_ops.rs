@@ -1,6 +1,8 @@
 //! One operation in a loop, for instruction counts under callgrind:
 //! `valgrind --tool=callgrind target/release/examples/profile_ops <contender> <op> [entries]`,
-//! with contender `faas`, `faas-lru`, `faas-macro` or `quick`, and op `hit` or `miss`.
+//! with contender `faas`, `faas-lru`, `faas-macro` or `quick`, and op `hit` or `miss`; the
+//! other modes (`time`, `time-miss`, `zipf`, `insert-bytes`) are described where they are
+//! defined.
 
 use std::hint::black_box;
 
@@ -34,6 +36,13 @@ fn main() {
     }
     if contender == "time-miss" {
         return time_misses(entries);
+    }
+    if contender == "insert-bytes" {
+        return insert_bytes(entries as usize);
+    }
+    if contender == "zipf" {
+        let n = |i: usize| args[i].parse::<usize>().unwrap();
+        return zipf_hit_ratio(n(2), n(3), n(4));
     }
     match (contender, op) {
         ("faas" | "faas-lru", _) => {
@@ -215,4 +224,47 @@ fn time_misses(entries: u64) {
         "min ns/miss: faas {:.1} (insert {:.1}, get miss {:.1}), faas lru {:.1}, memoized {:.1}, quick_cache {:.1}, Mutex<lru> {:.1}",
         best[0], best[5], best[6], best[1], best[2], best[3], best[4]
     );
+}
+
+/// `profile_ops zipf <capacity> <keys> <requests>`: hit ratio of the default policy.
+fn zipf_hit_ratio(capacity: usize, keys: usize, requests: usize) {
+    let trace = memo_bench::zipf_trace(keys, requests, 0.99, 7);
+    let cache: FaasCacheDict<u64, u64> = FaasCacheDict::builder()
+        .max_items(capacity)
+        .build()
+        .unwrap();
+    let percent = memo_bench::hit_percent(&trace, |k| {
+        cache.get(&k).is_some() || cache.insert(k, k).is_err()
+    });
+    let oracle = memo_bench::oracle_percent(&trace, capacity);
+    println!("capacity {capacity}, {keys} keys, {requests} requests: S3-FIFO {percent:.2} %, oracle {oracle:.2} %");
+}
+
+/// `profile_ops insert-bytes <entries>`: 200 000 inserts with eviction into a store whose byte
+/// bound holds `entries` entries of `u64 -> 32-byte Vec<u8>` (workload 5 of `compare`). Run it
+/// under `valgrind --tool=callgrind --toggle-collect='*measured_inserts*'` to count the
+/// instructions of the inserts alone.
+fn insert_bytes(entries: usize) {
+    use memo_runtime::DeepSize;
+    let blob = || vec![7u8; 32];
+    let probe: FaasCacheDict<u64, Vec<u8>> =
+        FaasCacheDict::builder().max_size("1G").build().unwrap();
+    let charge = 0u64.deep_size() + blob().deep_size() + probe.entry_overhead();
+    let cache: FaasCacheDict<u64, Vec<u8>> = FaasCacheDict::builder()
+        .max_size(probe.fixed_overhead() + entries * charge)
+        .build()
+        .unwrap();
+    for k in 0..entries as u64 {
+        cache.insert(k, blob()).unwrap();
+    }
+    let values: Vec<Vec<u8>> = (0..200_000).map(|_| blob()).collect();
+    measured_inserts(&cache, entries as u64, values);
+    assert_eq!(cache.len(), entries);
+}
+
+#[inline(never)]
+fn measured_inserts(cache: &FaasCacheDict<u64, Vec<u8>>, first: u64, values: Vec<Vec<u8>>) {
+    for (k, v) in (first..).zip(values) {
+        cache.insert(k, v).unwrap();
+    }
 }

@@ -124,7 +124,10 @@ fn churn<V: Value>(policy: Policy, max_size: usize, max_len: usize, ops: u32) ->
         if step % 64 == 0 || step + 1 == ops {
             let real = usize::try_from(live() - before).expect("the store holds its own heap");
             let accounted = cache.byte_size();
-            assert!(accounted <= max_size, "accounted {accounted} > bound {max_size}");
+            assert!(
+                accounted <= max_size,
+                "accounted {accounted} > bound {max_size}"
+            );
             let over_bound = real as f64 / max_size as f64;
             let over_accounted = real as f64 / accounted as f64;
             assert!(

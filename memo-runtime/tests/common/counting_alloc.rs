@@ -26,8 +26,8 @@ fn add(bytes: isize, allocations: usize) {
 }
 
 #[allow(clippy::cast_possible_wrap)] // allocation sizes are at most `isize::MAX`
-// SAFETY: every method forwards to `System`, which upholds the `GlobalAlloc` contract; the
-// counting itself neither allocates nor unwinds.
+                                     // SAFETY: every method forwards to `System`, which upholds the `GlobalAlloc` contract; the
+                                     // counting itself neither allocates nor unwinds.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         add(layout.size() as isize, 1);
