@@ -43,7 +43,7 @@ trait Value: DeepSize + Clone + Send + Sync + 'static {
 impl Value for String {
     fn make(len: usize, spare: usize) -> Self {
         let mut s = String::with_capacity(len + spare);
-        s.extend(std::iter::repeat_n('s', len));
+        (0..len).for_each(|_| s.push('s'));
         s
     }
 }
