@@ -21,7 +21,10 @@ fn main() {
     for page in [1, 2, 3, 1] {
         render_page(page);
     }
-    println!("render page 4: the least recently used (2) is evicted:");
+    // The default policy (S3-FIFO) evicts an entry never read since it arrived before one that
+    // was hit: page 2 goes, page 1 stays (with `policy = "lru"`, 2 would go too, as the least
+    // recently used).
+    println!("render page 4: page 2, never read since it was cached, is evicted:");
     render_page(4);
     println!("page 3 changed: invalidate it");
     assert!(render_page_invalidate(3));

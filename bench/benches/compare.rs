@@ -608,7 +608,7 @@ fn cached_w4_ttl(x: u64) -> u64 {
 
 fn workload_4(cfg: &Config) -> (Table, Vec<(&'static str, f64, f64)>) {
     let keys = cfg.size(10_000, 100);
-    let passes = cfg.size(200, 1);
+    let passes = cfg.size(500, 1);
     let store = u64_store(Policy::S3Fifo, None, W1_CAPACITY);
     let store_ttl = u64_store(Policy::S3Fifo, Some(Duration::from_secs(3600)), W1_CAPACITY);
     let store_lru = u64_store(Policy::Lru, None, W1_CAPACITY);
