@@ -144,8 +144,10 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// When several callers miss on the same key at once, one computes and the others wait for its
 /// value; callers on other keys never wait. If the computation panics, returns an error or
 /// `None`, or (async) is dropped, the waiters are released and one of them computes. A
-/// computation that shows no progress for `dedupe_timeout` (a future nobody polls, a stuck
-/// thread) is taken over by a waiter. Two memoized functions that call each other with
+/// computation that shows no progress for `dedupe_timeout` is taken over by a waiter: an async
+/// one progresses whenever its future is polled, a blocking one never does, so waiters on a
+/// blocking body compute themselves once they have waited the whole timeout (raise
+/// `dedupe_timeout` for bodies that may run longer). Two memoized functions that call each other with
 /// different keys from two threads can wait on each other until that timeout: keep recursion
 /// within one thread or turn `dedupe` off.
 ///

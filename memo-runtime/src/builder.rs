@@ -193,9 +193,12 @@ impl<K, V, S> Builder<K, V, S> {
     /// Splits the store into `shards` independently locked parts (a power of two, 1 to 1024;
     /// default 1) so that threads working on different keys do not wait for each other.
     ///
-    /// Bounds stay exact for the whole store. The order changes: each shard keeps its own
-    /// least-recently-used list, an insert evicts from its own shard first (from the others only
-    /// when its own is empty), and `keys()` lists shard after shard.
+    /// Bounds hold for the whole store, not per shard: after every operation the store is
+    /// within them. While inserts run at the same time on several shards, the total may exceed
+    /// a bound by up to one entry per inserting thread for the moment between an insert and
+    /// the evictions it triggers in other shards. The order changes: each shard keeps its own
+    /// eviction order, an insert evicts from its own shard first (from the others only when
+    /// its own is empty), and `keys()` lists shard after shard.
     pub fn shards(mut self, shards: usize) -> Self {
         self.shards = shards;
         self
@@ -203,9 +206,11 @@ impl<K, V, S> Builder<K, V, S> {
 
     /// How long callers of [`FaasCacheDict::get_or_insert_with`] (and of a memoized function)
     /// wait for another caller computing the same key when that computation shows no progress,
-    /// before one of them computes instead. Progress of an async computation is being polled;
-    /// of a blocking one, running at all. Default [`DEFAULT_DEDUPE_TIMEOUT`] (30 s); `None`
-    /// waits as long as it takes.
+    /// before one of them computes instead. An async computation shows progress each time its
+    /// future is polled, so its waiters take over only a future nobody polls any more; a
+    /// blocking one shows none, so its waiters compute themselves once they have waited the
+    /// whole timeout: raise it (or pass `None`) for computations that may take longer.
+    /// Default [`DEFAULT_DEDUPE_TIMEOUT`] (30 s); `None` waits as long as it takes.
     pub fn dedupe_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.dedupe_timeout = timeout;
         self
