@@ -19,6 +19,14 @@ fn main() {
     let op = args.get(2).map_or("hit", String::as_str);
     let entries: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let ops = 1_000_000u64;
+    // The i-th key looked up: a warm one for `hit`, a new one for `miss`.
+    let key_at = |i: u64| {
+        if op == "hit" {
+            i % entries
+        } else {
+            entries + i
+        }
+    };
     let faas = |policy| {
         let c: FaasCacheDict<u64, u64> = FaasCacheDict::builder()
             .max_items(entries as usize)
@@ -53,11 +61,7 @@ fn main() {
             };
             let c = faas(policy);
             for i in 0..ops {
-                let k = if op == "hit" {
-                    i % entries
-                } else {
-                    entries + i
-                };
+                let k = key_at(i);
                 acc += match c.get(&black_box(k)) {
                     Some(v) => v,
                     None => c.insert(k, k).map_or(0, |_| 1),
@@ -69,11 +73,7 @@ fn main() {
                 memoized(k);
             }
             for i in 0..ops {
-                let k = if op == "hit" {
-                    i % entries
-                } else {
-                    entries + i
-                };
+                let k = key_at(i);
                 acc += memoized(black_box(k));
             }
         }
@@ -83,11 +83,7 @@ fn main() {
                 c.insert(k, k);
             }
             for i in 0..ops {
-                let k = if op == "hit" {
-                    i % entries
-                } else {
-                    entries + i
-                };
+                let k = key_at(i);
                 acc += match c.get(&black_box(k)) {
                     Some(v) => v,
                     None => {

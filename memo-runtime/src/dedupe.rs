@@ -339,24 +339,23 @@ impl<K: Eq, V: Clone> Slot<K, V> {
     fn wait(&self, key: &K, timeout: Option<Duration>) -> Option<Waited<V>> {
         let mut state = self.state.lock();
         let mut polls = self.polls.load(Ordering::Relaxed);
-        let mut deadline = timeout.map(|t| Instant::now() + t);
+        let mut due = timeout.map(|t| Instant::now() + t);
         loop {
             if let Some(outcome) = state.outcome(key) {
                 return Some(outcome);
             }
-            match (deadline, timeout) {
-                (Some(due), Some(timeout)) => {
-                    if self.done.wait_until(&mut state, due).timed_out() {
-                        let now_polls = self.polls.load(Ordering::Relaxed);
-                        if now_polls == polls && state.outcome(key).is_none() {
-                            return None;
-                        }
-                        // The leader moved: give it another full timeout.
-                        polls = now_polls;
-                        deadline = Some(Instant::now() + timeout);
-                    }
+            let (Some(timeout), Some(at)) = (timeout, due) else {
+                self.done.wait(&mut state);
+                continue;
+            };
+            if self.done.wait_until(&mut state, at).timed_out() && state.outcome(key).is_none() {
+                let now_polls = self.polls.load(Ordering::Relaxed);
+                if now_polls == polls {
+                    return None;
                 }
-                _ => self.done.wait(&mut state),
+                // The leader moved: give it another full timeout.
+                polls = now_polls;
+                due = Some(Instant::now() + timeout);
             }
         }
     }

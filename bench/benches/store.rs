@@ -1,4 +1,4 @@
-//! Store benchmarks: `cargo bench -p memo-runtime --bench store`.
+//! Store benchmarks: `cargo bench -p memo-bench --bench store`.
 //!
 //! - insert with eviction under a byte bound while the store holds 1 000, 100 000 and
 //!   1 000 000 entries: the cost per operation must not grow with the store;
@@ -13,43 +13,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use memo_bench::{median, shuffled, Config};
 use memo_runtime::{faas_cached, DeepSize, FaasCacheDict};
-
-struct Config {
-    rounds: usize,
-    scale: usize,
-}
-
-fn config() -> Config {
-    if std::env::args().any(|a| a == "--bench") {
-        Config {
-            rounds: 7,
-            scale: 1,
-        }
-    } else {
-        Config {
-            rounds: 1,
-            scale: 1_000,
-        }
-    }
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(|a, b| a.total_cmp(b));
-    samples[samples.len() / 2]
-}
-
-/// A deterministic pseudo-random sequence.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
 
 type Value = Vec<u8>;
 
@@ -82,11 +47,13 @@ fn insert_evict_ns(cache: &FaasCacheDict<u64, Value>, next_key: &mut u64, ops: u
 }
 
 fn bench_insert_evict(cfg: &Config) {
-    let sizes = [1_000usize, 100_000, 1_000_000];
-    let sizes: Vec<usize> = sizes.iter().map(|s| (s / cfg.scale).max(10)).collect();
+    let sizes: Vec<usize> = [1_000, 100_000, 1_000_000]
+        .iter()
+        .map(|&n| cfg.size(n, 10))
+        .collect();
     let stores: Vec<_> = sizes.iter().map(|&n| byte_bounded(n)).collect();
     let mut next_keys: Vec<u64> = sizes.iter().map(|&n| n as u64).collect();
-    let ops = (200_000 / cfg.scale).max(100);
+    let ops = cfg.size(200_000, 100);
     let mut samples = vec![Vec::new(); sizes.len()];
     for _ in 0..cfg.rounds {
         for (i, store) in stores.iter().enumerate() {
@@ -115,12 +82,8 @@ fn memoized_square(x: u64) -> u64 {
 }
 
 fn bench_hits(cfg: &Config) {
-    let keys = (10_000 / cfg.scale).max(100);
-    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
-    let mut order: Vec<u64> = (0..keys as u64).collect();
-    for i in (1..order.len()).rev() {
-        order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-    }
+    let keys = cfg.size(10_000, 100);
+    let order = shuffled(keys, 3);
     let store: FaasCacheDict<u64, u64> =
         FaasCacheDict::builder().max_items(100_000).build().unwrap();
     for &k in &order {
@@ -128,7 +91,7 @@ fn bench_hits(cfg: &Config) {
         memoized_square(k);
     }
     let memo_store = memoized_square_cache();
-    let passes = (300 / cfg.scale).max(2);
+    let passes = cfg.size(300, 2);
     let per_op = |f: &dyn Fn(u64) -> u64| {
         let start = Instant::now();
         let mut acc = 0u64;
@@ -141,10 +104,16 @@ fn bench_hits(cfg: &Config) {
         start.elapsed().as_nanos() as f64 / (passes * order.len()) as f64
     };
     let (mut get, mut memo_get, mut memoized) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..cfg.rounds {
+    // The ratio is taken within each round (the two measurements run back to back), then the
+    // median of those: steadier on a noisy host than the ratio of two medians.
+    let mut ratios = Vec::new();
+    for _ in 0..cfg.rounds * 2 {
         get.push(per_op(&|k| store.get(&k).unwrap_or(0)));
-        memo_get.push(per_op(&|k| memo_store.get(&(k,)).unwrap_or(0)));
-        memoized.push(per_op(&|k| memoized_square(k)));
+        let direct = per_op(&|k| memo_store.get(&(k,)).unwrap_or(0));
+        let call = per_op(&|k| memoized_square(k));
+        memo_get.push(direct);
+        memoized.push(call);
+        ratios.push(call / direct);
     }
     let (get, memo_get, memoized) = (median(get), median(memo_get), median(memoized));
     println!("hits, u64 -> u64, {keys} warm keys in shuffled order, 1 thread:");
@@ -152,13 +121,14 @@ fn bench_hits(cfg: &Config) {
     println!("  get on the memoized function's store: {memo_get:6.1} ns/op");
     println!("  memoized call (#[faas_cached]):       {memoized:6.1} ns/op");
     println!(
-        "  memoized call / direct get on its store: {:.2}x",
-        memoized / memo_get
+        "  memoized call / direct get on its store: {:.2}x (median of the ratios of {} rounds)",
+        median(ratios),
+        cfg.rounds * 2
     );
 }
 
 fn main() {
-    let cfg = config();
+    let cfg = Config::from_args();
     bench_insert_evict(&cfg);
     bench_hits(&cfg);
 }
