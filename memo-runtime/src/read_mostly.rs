@@ -114,10 +114,7 @@ impl<T> ReadMostly<T> {
     }
 
     /// Shared access. Waits while a writer holds the lock.
-    ///
-    /// `inline(always)`: every hit goes through it, and left out of line it cost a memoized
-    /// hit about 2 ns (the slow paths are out of line, so the inlined part is small).
-    #[inline(always)]
+    #[inline]
     pub(crate) fn read(&self) -> ReadGuard<'_, T> {
         let id = thread_id();
         let slot = &self.slots[id & (self.slots.len() - 1)];
@@ -125,28 +122,30 @@ impl<T> ReadMostly<T> {
         if owner == 0 {
             owner = claim(slot, id);
         }
-        let guard = ReadGuard::enter(self, slot, owner == id);
-        // Announce the read (in `enter`), then check for a writer. Both SeqCst, pairing with
-        // the writer's store of `writing` and loads of the slots: at least one of the two sides
-        // sees the other, so a reader and a writer are never inside together.
-        if self.writing.load(Ordering::SeqCst) {
-            return self.read_after_writer(guard);
-        }
-        guard
-    }
-
-    /// A read that found a writer inside: waits for it on its mutex rather than spinning.
-    #[cold]
-    #[inline(never)]
-    fn read_after_writer<'a>(&'a self, mut guard: ReadGuard<'a, T>) -> ReadGuard<'a, T> {
-        let (slot, owned) = (guard.slot, guard.owned);
+        let owned = owner == id;
         loop {
-            drop(guard);
-            drop(self.writer.lock());
-            guard = ReadGuard::enter(self, slot, owned);
+            // Announce the read, then check for a writer. Both SeqCst, pairing with the
+            // writer's store of `writing` and loads of the slots: at least one of the two sides
+            // sees the other, so a reader and a writer are never inside together.
+            if owned {
+                // Only this thread writes `owned`: a load and a store are an increment (a
+                // read guard may be taken while the thread holds another).
+                let readers = slot.owned.load(Ordering::Relaxed);
+                slot.owned.store(readers + 1, Ordering::SeqCst);
+            } else {
+                slot.shared.fetch_add(1, Ordering::SeqCst);
+            }
+            let guard = ReadGuard {
+                lock: self,
+                slot,
+                owned,
+            };
             if !self.writing.load(Ordering::SeqCst) {
                 return guard;
             }
+            drop(guard);
+            // A writer is in: wait on its mutex rather than spinning.
+            drop(self.writer.lock());
         }
     }
 
@@ -206,21 +205,7 @@ pub(crate) struct ReadGuard<'a, T> {
     owned: bool,
 }
 
-impl<'a, T> ReadGuard<'a, T> {
-    /// Counts this thread in `slot`: with a plain increment if it owns the slot (it is the only
-    /// writer of `owned`; a read guard may be taken while the thread holds another), an atomic
-    /// one otherwise.
-    #[inline(always)]
-    fn enter(lock: &'a ReadMostly<T>, slot: &'a ReaderSlot, owned: bool) -> Self {
-        if owned {
-            let readers = slot.owned.load(Ordering::Relaxed);
-            slot.owned.store(readers + 1, Ordering::SeqCst);
-        } else {
-            slot.shared.fetch_add(1, Ordering::SeqCst);
-        }
-        ReadGuard { lock, slot, owned }
-    }
-
+impl<T> ReadGuard<'_, T> {
     /// Counts a hit of the reading thread.
     #[inline]
     pub(crate) fn count_hit(&self) {
