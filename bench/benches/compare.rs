@@ -731,6 +731,38 @@ impl quick_cache::Weighter<u64, Blob> for BlobWeighter {
     }
 }
 
+/// The least an evicting map does per insert at capacity: an unlocked `hashbrown` map with a
+/// FIFO of its keys, inserting the new key and removing the oldest (no lock, no policy, no
+/// accounting). Its growth from 1 000 to 1 000 000 entries is that of the memory hierarchy.
+struct FifoFloor {
+    map: hashbrown::HashMap<u64, Blob>,
+    order: std::collections::VecDeque<u64>,
+}
+
+impl FifoFloor {
+    fn new(entries: usize) -> Self {
+        let mut floor = FifoFloor {
+            map: hashbrown::HashMap::with_capacity(entries + 1),
+            order: std::collections::VecDeque::with_capacity(entries + 1),
+        };
+        for k in 0..entries as u64 {
+            floor.map.insert(k, blob());
+            floor.order.push_back(k);
+        }
+        floor
+    }
+
+    fn insert(&mut self, key: u64, value: Blob) {
+        self.map.insert(key, value);
+        self.order.push_back(key);
+        let oldest = self.order.pop_front().expect("full");
+        black_box(self.map.remove(&oldest));
+    }
+}
+
+/// One W5 contender at one size: inserts `key` with its value.
+type W5Insert<'a> = Box<dyn FnMut(u64, Blob) + 'a>;
+
 fn workload_5(cfg: &Config) -> (Table, Vec<f64>) {
     let sizes: Vec<usize> = [1_000, 100_000, 1_000_000]
         .iter()
@@ -749,49 +781,81 @@ fn workload_5(cfg: &Config) -> (Table, Vec<f64>) {
             cache
         })
         .collect();
-    let mut next_faas: Vec<u64> = sizes.iter().map(|&n| n as u64).collect();
-    let mut next_quick = next_faas.clone();
-    let (mut faas_samples, mut quick_samples) =
-        (vec![Vec::new(); sizes.len()], vec![Vec::new(); sizes.len()]);
+    let lru: Vec<_> = sizes
+        .iter()
+        .map(|&n| {
+            let cache = lru_cache::<u64, Blob>(n);
+            for k in 0..n as u64 {
+                cache.lock().put(k, blob());
+            }
+            cache
+        })
+        .collect();
+    let mut floor: Vec<FifoFloor> = sizes.iter().map(|&n| FifoFloor::new(n)).collect();
+    let names = [
+        "faas-memo `insert`, `max_size`",
+        "quick_cache `insert`, weighted",
+        "`Mutex<lru::LruCache>` `put` (item bound)",
+        "floor: unlocked hashbrown + FIFO of keys",
+    ];
+    // contenders[c][i]: contender c at size i.
+    let mut contenders: Vec<Vec<W5Insert<'_>>> = vec![
+        faas.iter()
+            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| drop(c.insert(k, v).expect("fits"))) })
+            .collect(),
+        quick
+            .iter()
+            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| c.insert(k, v)) })
+            .collect(),
+        lru.iter()
+            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| drop(black_box(c.lock().put(k, v)))) })
+            .collect(),
+        floor
+            .iter_mut()
+            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| c.insert(k, v)) })
+            .collect(),
+    ];
+    // Each contender at each size continues its own stream of new keys.
+    let mut next: Vec<Vec<u64>> = contenders
+        .iter()
+        .map(|_| sizes.iter().map(|&n| n as u64).collect())
+        .collect();
+    let mut samples = vec![vec![Vec::new(); sizes.len()]; contenders.len()];
     for _ in 0..cfg.rounds {
         for i in 0..sizes.len() {
-            let values: Vec<Blob> = (0..ops).map(|_| blob()).collect();
-            let start = Instant::now();
-            for v in values {
-                faas[i].insert(next_faas[i], v).expect("fits");
-                next_faas[i] += 1;
+            for (c, contender) in contenders.iter_mut().enumerate() {
+                let values: Vec<Blob> = (0..ops).map(|_| blob()).collect();
+                let insert = &mut contender[i];
+                let start = Instant::now();
+                for v in values {
+                    insert(next[c][i], v);
+                    next[c][i] += 1;
+                }
+                samples[c][i].push(start.elapsed().as_nanos() as f64 / ops as f64);
             }
-            faas_samples[i].push(start.elapsed().as_nanos() as f64 / ops as f64);
-
-            let values: Vec<Blob> = (0..ops).map(|_| blob()).collect();
-            let start = Instant::now();
-            for v in values {
-                quick[i].insert(next_quick[i], v);
-                next_quick[i] += 1;
-            }
-            quick_samples[i].push(start.elapsed().as_nanos() as f64 / ops as f64);
         }
     }
+    drop(contenders);
     for (store, &n) in faas.iter().zip(&sizes) {
         assert!(store.byte_size() <= store.max_size().expect("bounded").as_u64() as usize);
         assert_eq!(store.len(), n);
     }
-    let faas: Vec<f64> = faas_samples.into_iter().map(median).collect();
-    let quick: Vec<f64> = quick_samples.into_iter().map(median).collect();
+    let medians: Vec<Vec<f64>> = samples
+        .into_iter()
+        .map(|per_size| per_size.into_iter().map(median).collect())
+        .collect();
     let mut header = vec!["contender".to_owned()];
     header.extend(sizes.iter().map(|n| format!("{n} entries")));
     header.push(format!("{} / {}", sizes[2], sizes[0]));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut table = Table::new(&header);
-    for (name, row) in [
-        ("faas-memo `insert`, `max_size`", &faas),
-        ("quick_cache `insert`, weighted", &quick),
-    ] {
-        let mut cells = vec![name.to_owned()];
+    for (name, row) in names.iter().zip(&medians) {
+        let mut cells = vec![(*name).to_owned()];
         cells.extend(row.iter().map(|&v| ns(v)));
         cells.push(format!("{:.2}x", row[2] / row[0]));
         table.row(cells);
     }
+    let faas = medians.into_iter().next().expect("faas-memo row");
     (table, faas)
 }
 
