@@ -33,7 +33,7 @@ pub fn miss<R>(compute: impl FnOnce() -> R) -> R {
 
 /// The largest fixed overhead that a one-shard store of `K` and `V` named with `name_len`
 /// bytes can have on any machine: its reader slots depend on the cores (at most
-/// [`MAX_SLOTS`](crate::read_mostly::MAX_SLOTS)).
+/// 16 of them).
 pub const fn max_fixed_overhead<K, V>(name_len: usize) -> usize {
     crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
         1,
