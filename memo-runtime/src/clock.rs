@@ -209,6 +209,10 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg_attr(
+        miri,
+        ignore = "depends on the wall-clock ticker, which Miri slows down"
+    )]
     fn system_clock_moves_forward_in_coarse_steps() {
         let clock = Clock::system();
         let start = clock.now_nanos_for_expiry();

@@ -252,7 +252,9 @@ mod tests {
     fn exhaustive_short_inputs_never_panic() {
         const ALPHABET: &[u8] = b"09._+- KkMPbBiQ\xc3\xa9";
         let mut buf = [0u8; 4];
-        for len in 0..=4 {
+        // Miri: 17^4 parses take minutes; up to 3 bytes is every pair of units and digits.
+        let max_len = if cfg!(miri) { 3 } else { 4 };
+        for len in 0..=max_len {
             let total = ALPHABET.len().pow(len as u32);
             for mut n in 0..total {
                 for slot in buf.iter_mut().take(len) {

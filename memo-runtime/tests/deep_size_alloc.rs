@@ -93,6 +93,10 @@ struct Document {
 /// All checks in one test, one after another: the counter is per thread, but a single test
 /// also keeps the printed table in order.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "builds collections of up to a million elements: hours under Miri"
+)]
 fn reported_heap_sizes_are_close_to_real_allocations() {
     strings_vectors_and_boxes();
     hash_maps_and_sets();

@@ -164,22 +164,38 @@ fn check<V: Value>(name: &str, max_len: usize) {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "measures the real heap over tens of thousands of inserts: hours under Miri"
+)]
 fn string_values_stay_within_the_bound() {
     check::<String>("String", 2_000);
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "measures the real heap over tens of thousands of inserts: hours under Miri"
+)]
 fn small_string_values_stay_within_the_bound() {
     // Small entries: the per-entry overhead (node, table slot, sketch) dominates.
     check::<String>("String", 24);
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "measures the real heap over tens of thousands of inserts: hours under Miri"
+)]
 fn byte_vector_values_stay_within_the_bound() {
     check::<Vec<u8>>("Vec<u8>", 4_000);
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "measures the real heap over tens of thousands of inserts: hours under Miri"
+)]
 fn small_byte_vector_values_stay_within_the_bound() {
     check::<Vec<u8>>("Vec<u8>", 16);
 }

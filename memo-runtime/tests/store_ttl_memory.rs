@@ -24,6 +24,10 @@ const INSERTS: u32 = 100_000;
 /// while 100 000 are written (100 MB of values). The heap the store holds must stay that of
 /// about 100 entries: every insert reclaims the entries that expired before it.
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "measures the real heap over 100 000 inserts: hours under Miri"
+)]
 fn regular_writes_keep_the_heap_bounded_by_the_live_entries() {
     let clock = MockClock::new();
     // State set up once per process or thread on first use (the hasher's random seed, the
