@@ -396,7 +396,7 @@ impl<K, V> Shard<K, V> {
     #[allow(clippy::too_many_arguments)]
     fn replace(
         &mut self,
-        index: u32,
+        mut index: u32,
         key: K,
         value: V,
         charge: usize,
@@ -420,7 +420,13 @@ impl<K, V> Shard<K, V> {
             let Some(victim) = self.next_victim(Some(index)) else {
                 break;
             };
+            // Removing the victim moves the slab's last node into its place: when that is the
+            // replaced entry, follow it, or the next round would no longer protect it.
+            let last = self.slab.len() as u32 - 1;
             let node = self.remove_index(victim);
+            if index == last {
+                index = victim;
+            }
             self.stats.evictions += 1;
             out.push(Departed {
                 key: node.key,

@@ -462,3 +462,52 @@ fn the_byte_total_never_drifts_over_a_million_operations_under_s3fifo() {
 fn the_byte_total_never_drifts_over_a_million_operations_under_lru() {
     the_byte_total_never_drifts(Policy::Lru);
 }
+
+/// Whatever the sizes, an entry just written (new or replacing) is in the store afterwards:
+/// the evictions it causes take other entries, even when the store's node storage moves the
+/// written entry while it evicts.
+fn a_written_entry_always_stays(policy: Policy) {
+    let probe: Store = FaasCacheDict::builder().max_size("1M").build().unwrap();
+    let cache: Store = FaasCacheDict::builder()
+        .policy(policy)
+        .max_size(probe.fixed_overhead() + 8 * charge(&probe, 100))
+        .build()
+        .unwrap();
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut rand = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    let steps = if cfg!(miri) { 500 } else { 50_000 };
+    for step in 0..steps {
+        let k = key(rand(12) as usize);
+        // Mostly small values, sometimes one that needs the room of several entries.
+        let len = if rand(4) == 0 {
+            100 + rand(500)
+        } else {
+            rand(100)
+        } as usize;
+        if rand(3) == 0 {
+            cache.get(&k);
+        }
+        cache.insert(k.clone(), vec![0; len]).unwrap();
+        assert!(
+            cache.contains_key(&k),
+            "step {step}: {k} (len {len}) was evicted by its own insert under {policy:?}"
+        );
+        assert_eq!(cache.get(&k).map(|v| v.len()), Some(len));
+    }
+    assert_eq!(cache.byte_size(), recomputed(&cache));
+}
+
+#[test]
+fn a_written_entry_always_stays_under_s3fifo() {
+    a_written_entry_always_stays(Policy::S3Fifo);
+}
+
+#[test]
+fn a_written_entry_always_stays_under_lru() {
+    a_written_entry_always_stays(Policy::Lru);
+}
