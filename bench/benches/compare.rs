@@ -760,10 +760,20 @@ impl FifoFloor {
     }
 }
 
-/// One W5 contender at one size: inserts `key` with its value.
-type W5Insert<'a> = Box<dyn FnMut(u64, Blob) + 'a>;
+/// Nanoseconds per insert of `ops` new keys (continuing from `*next`) with fresh values, which
+/// are built before the clock starts.
+#[inline(never)]
+fn per_insert(next: &mut u64, ops: usize, mut insert: impl FnMut(u64, Blob)) -> f64 {
+    let values: Vec<Blob> = (0..ops).map(|_| blob()).collect();
+    let start = Instant::now();
+    for v in values {
+        insert(*next, v);
+        *next += 1;
+    }
+    start.elapsed().as_nanos() as f64 / ops as f64
+}
 
-fn workload_5(cfg: &Config) -> (Table, Vec<f64>) {
+fn workload_5(cfg: &Config) -> Table {
     let sizes: Vec<usize> = [1_000, 100_000, 1_000_000]
         .iter()
         .map(|&n| cfg.size(n, 10))
@@ -792,71 +802,65 @@ fn workload_5(cfg: &Config) -> (Table, Vec<f64>) {
         })
         .collect();
     let mut floor: Vec<FifoFloor> = sizes.iter().map(|&n| FifoFloor::new(n)).collect();
-    let names = [
+    const NAMES: [&str; 4] = [
         "faas-memo `insert`, `max_size`",
         "quick_cache `insert`, weighted",
         "`Mutex<lru::LruCache>` `put` (item bound)",
         "floor: unlocked hashbrown + FIFO of keys",
     ];
-    // contenders[c][i]: contender c at size i.
-    let mut contenders: Vec<Vec<W5Insert<'_>>> = vec![
-        faas.iter()
-            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| drop(c.insert(k, v).expect("fits"))) })
-            .collect(),
-        quick
-            .iter()
-            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| c.insert(k, v)) })
-            .collect(),
-        lru.iter()
-            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| drop(black_box(c.lock().put(k, v)))) })
-            .collect(),
-        floor
-            .iter_mut()
-            .map(|c| -> W5Insert<'_> { Box::new(move |k, v| c.insert(k, v)) })
-            .collect(),
-    ];
-    // Each contender at each size continues its own stream of new keys.
-    let mut next: Vec<Vec<u64>> = contenders
+    // One contender per cache and size, each continuing its own stream of new keys; grouped by
+    // size, so that a round visits the sizes in turn, like the other workloads' contenders.
+    let mut contenders: Vec<Timed<'_>> = Vec::new();
+    for ((((f, q), l), fl), &n) in faas
         .iter()
-        .map(|_| sizes.iter().map(|&n| n as u64).collect())
-        .collect();
-    let mut samples = vec![vec![Vec::new(); sizes.len()]; contenders.len()];
-    for _ in 0..cfg.rounds {
-        for i in 0..sizes.len() {
-            for (c, contender) in contenders.iter_mut().enumerate() {
-                let values: Vec<Blob> = (0..ops).map(|_| blob()).collect();
-                let insert = &mut contender[i];
-                let start = Instant::now();
-                for v in values {
-                    insert(next[c][i], v);
-                    next[c][i] += 1;
-                }
-                samples[c][i].push(start.elapsed().as_nanos() as f64 / ops as f64);
-            }
-        }
+        .zip(&quick)
+        .zip(&lru)
+        .zip(floor.iter_mut())
+        .zip(&sizes)
+    {
+        let [mut n0, mut n1, mut n2, mut n3] = [n as u64; 4];
+        contenders.push((
+            NAMES[0],
+            Box::new(move || per_insert(&mut n0, ops, |k, v| drop(f.insert(k, v).expect("fits")))),
+        ));
+        contenders.push((
+            NAMES[1],
+            Box::new(move || per_insert(&mut n1, ops, |k, v| q.insert(k, v))),
+        ));
+        contenders.push((
+            NAMES[2],
+            Box::new(move || per_insert(&mut n2, ops, |k, v| drop(black_box(l.lock().put(k, v))))),
+        ));
+        contenders.push((
+            NAMES[3],
+            Box::new(move || per_insert(&mut n3, ops, |k, v| fl.insert(k, v))),
+        ));
     }
+    let medians = interleaved(cfg, &mut contenders);
     drop(contenders);
     for (store, &n) in faas.iter().zip(&sizes) {
         assert!(store.byte_size() <= store.max_size().expect("bounded").as_u64() as usize);
         assert_eq!(store.len(), n);
     }
-    let medians: Vec<Vec<f64>> = samples
-        .into_iter()
-        .map(|per_size| per_size.into_iter().map(median).collect())
-        .collect();
     let mut header = vec!["contender".to_owned()];
     header.extend(sizes.iter().map(|n| format!("{n} entries")));
     header.push(format!("{} / {}", sizes[2], sizes[0]));
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let mut table = Table::new(&header);
-    for (name, row) in names.iter().zip(&medians) {
+    for (c, name) in NAMES.iter().enumerate() {
+        // `medians` holds size after size, the contenders in `NAMES` order within each.
+        let row: Vec<f64> = medians
+            .iter()
+            .skip(c)
+            .step_by(NAMES.len())
+            .map(|m| m.1)
+            .collect();
         let mut cells = vec![(*name).to_owned()];
         cells.extend(row.iter().map(|&v| ns(v)));
         cells.push(format!("{:.2}x", row[2] / row[0]));
         table.row(cells);
     }
-    let faas = medians.into_iter().next().expect("faas-memo row");
-    (table, faas)
+    table
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1015,7 +1019,7 @@ fn main() {
         println!("{}", t4.render());
     }
     if selected(5) {
-        let (t5, _) = workload_5(&cfg);
+        let t5 = workload_5(&cfg);
         println!("## 5. Insert with eviction under a byte bound (u64 -> 32-byte Vec<u8>)\n");
         println!("{}", t5.render());
     }
