@@ -1,6 +1,6 @@
 //! One operation in a loop, for instruction counts under callgrind:
 //! `valgrind --tool=callgrind target/release/examples/profile_ops <contender> <op> [entries]`,
-//! with contender `faas`, `faas-lru`, `faas-macro` or `quick`, and op `hit` or `miss`; the
+//! with contender `faas`, `faas-lru`, `faas-macro`, `quick` or `lru` (`Mutex<lru::LruCache>`), and op `hit` or `miss`; the
 //! other modes (`time`, `time-miss`, `zipf`, `insert-bytes`) are described where they are
 //! defined.
 
@@ -88,6 +88,25 @@ fn main() {
                     Some(v) => v,
                     None => {
                         c.insert(k, k);
+                        1
+                    }
+                };
+            }
+        }
+        ("lru", _) => {
+            let c = parking_lot::Mutex::new(lru::LruCache::<u64, u64>::new(
+                std::num::NonZeroUsize::new(entries as usize).unwrap(),
+            ));
+            for k in 0..entries {
+                c.lock().put(k, k);
+            }
+            for i in 0..ops {
+                let k = key_at(i);
+                let found = c.lock().get(&black_box(k)).copied();
+                acc += match found {
+                    Some(v) => v,
+                    None => {
+                        c.lock().put(k, k);
                         1
                     }
                 };

@@ -13,7 +13,7 @@ use crate::clock::{duration_nanos, Clock};
 use crate::dedupe::InFlight;
 use crate::error::CacheError;
 use crate::hash::DefaultHashBuilder;
-use crate::hooks::{dispose, notify, DeleteReason, Departures, Hook};
+use crate::hooks::{dispose, notify, DeleteReason, Departed, Departures, Hook};
 use crate::policy::Policy;
 use crate::read_mostly::{ReadMostly, ReaderSlot};
 use crate::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
@@ -316,9 +316,11 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn finish(&self, out: Departures<K, V>) {
-        if !out.is_empty() {
+        // Without a hook, entries whose drop does nothing need no further visit.
+        let trivial = self.hook.is_none() && !std::mem::needs_drop::<Departed<K, V>>();
+        if !trivial && !out.is_empty() {
             dispose(self.hook.as_ref(), out, &self.hook_panics, &self.name);
         }
     }

@@ -48,7 +48,7 @@ pub(crate) type Departures<K, V> = smallvec::SmallVec<[Departed<K, V>; 1]>;
 /// in `panics` and logged. A panicking `Drop` of a key or value propagates to the caller, as it
 /// would from `HashMap::insert`: by then the store's lock is released and the store is
 /// consistent; the entries not yet dropped are dropped during unwinding.
-#[inline]
+#[inline(never)]
 pub(crate) fn dispose<K, V>(
     hook: Option<&Hook<K, V>>,
     departures: Departures<K, V>,

@@ -26,6 +26,8 @@ pub(crate) struct Slab<T> {
     /// Every chunk but the last two is full; the last may be empty (one spare chunk is kept so
     /// that insert/remove at a chunk boundary does not allocate and free on every call).
     chunks: Vec<Vec<T>>,
+    /// Nodes held. Invariant (relied on by `get` and `get_mut`): chunk `c` holds the nodes
+    /// `c * CHUNK..` up to `len`, so every chunk before the one of node `len - 1` is full.
     len: usize,
 }
 
@@ -41,16 +43,45 @@ impl<T> Slab<T> {
         self.len
     }
 
+    /// The node at `index`.
+    ///
+    /// One bounds check, against `len`, instead of one per level: the list and table
+    /// operations of an insert that evicts index the slab about twenty times, and the two
+    /// checks and the load of the chunk's length cost about 6 ns of its 70 (measured with
+    /// `profile_ops time-miss`).
+    ///
+    /// # Panics
+    ///
+    /// When `index` is out of bounds.
     #[inline(always)]
     pub(crate) fn get(&self, index: u32) -> &T {
         let i = index as usize;
-        &self.chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK]
+        assert!(i < self.len, "slab index out of bounds");
+        // SAFETY: the slab's invariant: chunk `c` holds the nodes `c * CHUNK..` (full chunks
+        // before the one holding node `len - 1`), so for `i < len` chunk `i >> CHUNK_SHIFT`
+        // exists and holds more than `i & CHUNK_MASK` nodes.
+        unsafe {
+            self.chunks
+                .get_unchecked(i >> CHUNK_SHIFT)
+                .get_unchecked(i & CHUNK_MASK)
+        }
     }
 
+    /// The node at `index`, mutably (see [`get`](Self::get)).
+    ///
+    /// # Panics
+    ///
+    /// When `index` is out of bounds.
     #[inline(always)]
     pub(crate) fn get_mut(&mut self, index: u32) -> &mut T {
         let i = index as usize;
-        &mut self.chunks[i >> CHUNK_SHIFT][i & CHUNK_MASK]
+        assert!(i < self.len, "slab index out of bounds");
+        // SAFETY: as in `get`.
+        unsafe {
+            self.chunks
+                .get_unchecked_mut(i >> CHUNK_SHIFT)
+                .get_unchecked_mut(i & CHUNK_MASK)
+        }
     }
 
     /// Appends a node and returns its index.
@@ -83,13 +114,14 @@ impl<T> Slab<T> {
     #[inline]
     pub(crate) fn ptr(&self, index: u32) -> NonNull<T> {
         let i = index as usize;
-        let chunk = &self.chunks[i >> CHUNK_SHIFT];
-        assert!(i & CHUNK_MASK < chunk.len(), "slab index out of bounds");
+        assert!(i < self.len, "slab index out of bounds");
+        // SAFETY: chunk `i >> CHUNK_SHIFT` exists for `i < len` (the invariant on `len`).
+        let chunk = unsafe { self.chunks.get_unchecked(i >> CHUNK_SHIFT) };
         // `as_ptr` does not create a reference to the elements, so the address stays usable
         // for shared access while the slab is later borrowed mutably (Vec::as_ptr docs).
         let base = chunk.as_ptr();
-        // SAFETY: the offset is within the chunk's initialised elements (checked above), so
-        // the result is in bounds of its allocation and not null.
+        // SAFETY: the chunk holds more than `i & CHUNK_MASK` initialised elements (the
+        // invariant on `len`), so the result is in bounds of its allocation and not null.
         unsafe { NonNull::new_unchecked(base.add(i & CHUNK_MASK).cast_mut()) }
     }
 
@@ -97,6 +129,7 @@ impl<T> Slab<T> {
     ///
     /// Returns the removed node and, if a node moved, its former index (it now lives at `index`).
     pub(crate) fn swap_remove(&mut self, index: u32) -> (T, Option<u32>) {
+        assert!((index as usize) < self.len, "slab index out of bounds");
         let last = self.len - 1;
         let last_chunk = last >> CHUNK_SHIFT;
         let moved = self.chunks[last_chunk]
@@ -187,6 +220,33 @@ mod tests {
         let mut slab = Slab::new();
         slab.push(1u8);
         slab.ptr(1);
+    }
+
+    #[test]
+    fn get_checks_its_index() {
+        let mut slab = Slab::new();
+        for i in 0..(CHUNK + 1) as u32 {
+            slab.push(i);
+        }
+        assert_eq!(*slab.get(CHUNK as u32), CHUNK as u32);
+        slab.swap_remove(3);
+        // Node 16's chunk still exists but holds nothing now.
+        for index in [CHUNK as u32, CHUNK as u32 + 1, u32::MAX] {
+            let caught =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| *slab.get(index)));
+            assert!(caught.is_err(), "get({index}) returned");
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                *slab.get_mut(index) = 0;
+            }));
+            assert!(caught.is_err(), "get_mut({index}) returned");
+        }
+        assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            slab.swap_remove(CHUNK as u32);
+        }))
+        .is_err());
+        // A refused call changes nothing.
+        assert_eq!(slab.len(), CHUNK);
+        assert_eq!(*slab.get(3), CHUNK as u32);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Synchronization primitives, in one place so that a model checker can swap them.
 
-pub(crate) use parking_lot::{Mutex, MutexGuard};
+pub(crate) use parking_lot::Mutex;
 
 /// Aligns a value to its own cache lines so that threads writing neighbouring shards do not
 /// invalidate each other's lines (128 bytes: x86 prefetches cache lines in pairs).
