@@ -51,8 +51,14 @@ pub enum Policy {
     Lru,
 }
 
-/// Counters consulted per key.
-const DEPTH: usize = 4;
+/// Counters consulted per key. Two, not the usual four: counting a miss is the largest single
+/// step of an insert that evicts, and with 16 counters per entry the second pair of counters
+/// bought nothing. Measured (`profile_ops zipf`, and workload 6 of the `compare` benchmark):
+/// Zipf hit ratio 64.65% with 2 against 64.61% with 4 at 10 000 entries (with scans: 64.65%
+/// against 64.63%), 79.09% against 79.08% at 100 000 entries, 59.49% against 59.45% at 1 000;
+/// and a miss + insert + evict 1.44x `Mutex<lru>` against 1.58x (`profile_ops time-miss`).
+/// Fewer counters per entry (8) lost 0.4 points at 10 000 entries, below quick_cache.
+const DEPTH: usize = 2;
 /// Counters per entry the sketch is sized for.
 const COUNTERS_PER_ENTRY: usize = 16;
 /// Smallest sketch, in 64-bit words of 16 counters.
@@ -121,7 +127,7 @@ impl Sketch {
         let start = (hash & 15) as u32;
         let step = ((hash >> 4) & 15) as u32 | 1;
         let shift = |i: u32| ((start + i * step) & 15) * 4;
-        (word, [shift(0), shift(1), shift(2), shift(3)])
+        (word, [shift(0), shift(1)])
     }
 
     /// Counts one miss of the key with this hash and returns its new estimate. Conservative
@@ -130,17 +136,17 @@ impl Sketch {
     /// frequent).
     #[inline]
     pub(crate) fn increment(&mut self, hash: u64) -> u8 {
-        let (index, [s0, s1, s2, s3]) = self.slots(hash);
+        let (index, [s0, s1]) = self.slots(hash);
         let Some(word) = self.words.get_mut(index) else {
             // Not sized yet (no entry).
             return 0;
         };
-        // Written out for the four counters: this runs on every miss.
-        let [c0, c1, c2, c3] = [s0, s1, s2, s3].map(|s| (*word >> s) & 0xF);
-        let minimum = c0.min(c1).min(c2.min(c3));
+        // Written out for the two counters: this runs on every miss.
+        let [c0, c1] = [s0, s1].map(|s| (*word >> s) & 0xF);
+        let minimum = c0.min(c1);
         if minimum < 15 {
             let bit = |c: u64, s: u32| u64::from(c == minimum) << s;
-            *word += bit(c0, s0) | bit(c1, s1) | bit(c2, s2) | bit(c3, s3);
+            *word += bit(c0, s0) | bit(c1, s1);
         }
         self.additions += 1;
         if self.additions >= self.reset_at {
