@@ -46,8 +46,13 @@ impl<N: TimerNode> LinkField<N> for TimerLinks {
     }
 }
 
+/// `repr(C)` with `len` first: the shard checks `is_empty` on every operation, and the slot
+/// lists that follow span 3.5 KB.
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Wheel {
+    /// Nodes in the wheel, `expired` included.
+    len: usize,
     /// Ticks processed: every slot whose start is at or before `elapsed` has been emptied.
     elapsed: u64,
     /// Start tick of the earliest occupied slot (`u64::MAX` if none): a cheap early exit.
@@ -60,8 +65,6 @@ pub(crate) struct Wheel {
     current: List<TimerLinks>,
     /// Due entries waiting for the owner to take them with [`Wheel::pop_expired`].
     expired: List<TimerLinks>,
-    /// Nodes in the wheel, `expired` included.
-    len: usize,
 }
 
 impl Wheel {
