@@ -12,6 +12,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+if ! cargo +nightly miri --version >/dev/null 2>&1; then
+    echo "Miri is not installed for nightly: rustup component add miri rust-src --toolchain nightly" >&2
+    exit 2
+fi
+
 # Its own target dir, so that it never disturbs a native build or benchmark.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/tmp/tmiri}"
 # Isolation off: the tests read the clock and sleep. Permissive provenance: parking_lot turns
