@@ -1,7 +1,7 @@
 //! One operation in a loop, for instruction counts under callgrind:
 //! `valgrind --tool=callgrind target/release/examples/profile_ops <contender> <op> [entries]`,
-//! with contender `faas`, `faas-lru`, `faas-macro`, `quick` or `lru` (`Mutex<lru::LruCache>`), and op `hit` or `miss`; the
-//! other modes (`time`, `time-miss`, `zipf`, `insert-bytes`) are described where they are
+//! with contender `faas`, `faas-lru`, `faas-macro`, `quick` or `lru` (`Mutex<lru::LruCache>`),
+//! and op `hit` or `miss`; the other modes (`time`, `time-miss`, `zipf`, `insert-bytes`) are described where they are
 //! defined.
 
 use std::hint::black_box;
@@ -94,12 +94,7 @@ fn main() {
             }
         }
         ("lru", _) => {
-            let c = parking_lot::Mutex::new(lru::LruCache::<u64, u64>::new(
-                std::num::NonZeroUsize::new(entries as usize).unwrap(),
-            ));
-            for k in 0..entries {
-                c.lock().put(k, k);
-            }
+            let c = warm_lru(entries);
             for i in 0..ops {
                 let k = key_at(i);
                 let found = c.lock().get(&black_box(k)).copied();
@@ -115,6 +110,15 @@ fn main() {
         _ => panic!("unknown contender {contender:?}"),
     }
     println!("{acc}");
+}
+
+/// A `Mutex<lru::LruCache>` of capacity `entries` holding the keys `0..entries`.
+fn warm_lru(entries: u64) -> parking_lot::Mutex<lru::LruCache<u64, u64>> {
+    let mut lru = lru::LruCache::new(std::num::NonZeroUsize::new(entries as usize).unwrap());
+    for k in 0..entries {
+        lru.put(k, k);
+    }
+    parking_lot::Mutex::new(lru)
 }
 
 /// `profile_ops time`: the minimum over many short interleaved runs of a hit of each contender,
@@ -176,14 +180,11 @@ fn time_misses(entries: u64) {
         .build()
         .unwrap();
     let quick = quick_cache::sync::Cache::<u64, u64>::new(entries as usize);
-    let lru = parking_lot::Mutex::new(lru::LruCache::<u64, u64>::new(
-        std::num::NonZeroUsize::new(entries as usize).unwrap(),
-    ));
+    let lru = warm_lru(entries);
     for k in 0..entries {
         faas.insert(k, k).unwrap();
         faas_lru.insert(k, k).unwrap();
         quick.insert(k, k);
-        lru.lock().put(k, k);
         memoized_miss(k);
     }
     let faas_ins: FaasCacheDict<u64, u64> = FaasCacheDict::builder()

@@ -62,8 +62,20 @@ impl ReaderSlot {
 const WRITER: u8 = 1;
 /// [`ReadMostly::state`] bit: some thread may be parked waiting for the writer to leave.
 const PARKED: u8 = 2;
-/// Rounds a waiting thread spins (then yields) before it parks.
-const SPINS_BEFORE_PARKING: u32 = 40;
+/// Rounds of waiting spent spinning before a waiting thread yields its core instead.
+const SPIN_ROUNDS: u32 = 32;
+/// Rounds of waiting (spinning, then yielding) before a thread waiting for a writer parks.
+const ROUNDS_BEFORE_PARKING: u32 = 64;
+
+/// One round of waiting: spin while it is short, then let other threads run.
+#[inline]
+fn pause(round: u32) {
+    if round < SPIN_ROUNDS {
+        std::hint::spin_loop();
+    } else {
+        std::thread::yield_now();
+    }
+}
 
 /// `repr(C)`: the flag and the slot array's address sit in the first cache line, next to the
 /// start of `T` (a shard begins with its hash table), so that a hit reads one line of lock and
@@ -201,14 +213,11 @@ impl<T> ReadMostly<T> {
             self.lock_contended();
         }
         for slot in self.slots.iter() {
-            let mut spins = 0u32;
+            // Readers only read: wait for them without parking.
+            let mut round = 0u32;
             while slot.readers() != 0 {
-                spins += 1;
-                if spins < 64 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
+                pause(round);
+                round = round.saturating_add(1);
             }
         }
         WriteGuard { lock: self }
@@ -242,19 +251,15 @@ impl<T> ReadMostly<T> {
     /// Returns once the writer flag was seen lowered: spins a little, then parks.
     #[cold]
     fn wait_for_writer(&self) {
-        let mut spins = 0u32;
+        let mut round = 0u32;
         loop {
             let state = self.state.load(Ordering::Relaxed);
             if state & WRITER == 0 {
                 return;
             }
-            if spins < SPINS_BEFORE_PARKING {
-                spins += 1;
-                if spins < SPINS_BEFORE_PARKING / 2 {
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
-                }
+            if round < ROUNDS_BEFORE_PARKING {
+                pause(round);
+                round += 1;
                 continue;
             }
             if state & PARKED == 0
@@ -286,7 +291,7 @@ impl<T> ReadMostly<T> {
                     None,
                 );
             }
-            spins = 0;
+            round = 0;
         }
     }
 

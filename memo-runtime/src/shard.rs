@@ -581,7 +581,7 @@ impl<K, V> Shard<K, V> {
             }
         }
         if timed {
-            self.wheel.remove(&mut self.slab, index);
+            self.wheel.remove_timed(&mut self.slab, index);
         }
         self.bytes -= charge;
     }

@@ -133,7 +133,8 @@ impl Wheel {
         }
     }
 
-    fn remove_timed<N: TimerNode>(&mut self, slab: &mut Slab<N>, index: u32) {
+    /// [`remove`](Self::remove) of a node known to be in the wheel.
+    pub(crate) fn remove_timed<N: TimerNode>(&mut self, slab: &mut Slab<N>, index: u32) {
         let pos = slab.get(index).wheel_pos();
         match pos {
             POS_CURRENT => self.current.unlink(slab, index),
