@@ -98,6 +98,18 @@ impl Clock {
         }
     }
 
+    /// [`now_nanos`](Self::now_nanos) for checking an expiry that exists: it never starts the
+    /// ticker, which setting that expiry did (see [`now_nanos_for_expiry`](Self::now_nanos_for_expiry)),
+    /// so that a hit calls nothing. (Before the ticker's first tick it may read 0, a time
+    /// before every expiry: nothing expires early.)
+    #[inline]
+    pub(crate) fn now_nanos_for_hit(&self) -> u64 {
+        match &self.0 {
+            ClockKind::System => COARSE_NANOS.load(Ordering::Relaxed),
+            ClockKind::Mock(state) => state.nanos.load(Ordering::Acquire),
+        }
+    }
+
     #[cold]
     fn start_ticker() -> u64 {
         ensure_ticker();
@@ -220,6 +232,8 @@ mod tests {
         let later = clock.now_nanos();
         assert!(later > start, "{later} > {start}");
         assert!(later - start >= 10_000_000, "moved {} ns", later - start);
+        // A hit reads the same coarse time, at least as late as `later`.
+        assert!(clock.now_nanos_for_hit() >= later);
     }
 
     #[test]
@@ -229,6 +243,7 @@ mod tests {
         let t0 = clock.now_nanos();
         mock.advance(Duration::from_millis(3));
         assert_eq!(clock.now_nanos() - t0, 3_000_000);
+        assert_eq!(clock.now_nanos_for_hit(), clock.now_nanos());
         assert_eq!(mock.elapsed(), Duration::from_millis(3));
     }
 

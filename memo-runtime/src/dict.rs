@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -15,7 +16,7 @@ use crate::error::CacheError;
 use crate::hash::DefaultHashBuilder;
 use crate::hooks::{dispose, notify, DeleteReason, Departed, Departures, Hook};
 use crate::policy::Policy;
-use crate::read_mostly::{ReadMostly, ReaderSlot};
+use crate::read_mostly::{CountingGuard, ReadMostly, ReaderSlot};
 use crate::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
 use crate::size::{ByteSize, IntoByteSize};
 use crate::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
@@ -702,25 +703,49 @@ where
     }
 
     /// The hot path: a shared lock, nothing shared written (see `Shard::get_shared`). Kept
-    /// small so that it inlines into callers.
+    /// small so that it inlines into callers, and free of calls (but `Q`'s and `V`'s own) on
+    /// the way of a thread that owns its reader slot: anything else goes to
+    /// [`get_shared_slow`](Self::get_shared_slow).
     #[inline]
     fn get_shared<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<V>
     where
         Q: ?Sized + Equivalent<K>,
         V: Clone,
     {
-        let shard = self.shards[index].read();
-        match shard.get_shared(hash, key, &self.clock) {
-            Some(value) => {
-                let value = value.clone();
-                shard.count_hit();
-                Some(value)
-            }
-            None => {
-                shard.count_miss();
-                None
-            }
+        match self.shards[index].try_read_owned() {
+            Some(shard) => Self::lookup_shared(&shard, hash, key, &self.clock),
+            None => self.get_shared_slow(hash, index, key),
         }
+    }
+
+    /// [`get_shared`](Self::get_shared) for a thread without a slot of its own, or one that
+    /// found a writer inside: the full `read`, which claims slots and waits.
+    #[cold]
+    #[inline(never)]
+    fn get_shared_slow<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        Self::lookup_shared(&self.shards[index].read(), hash, key, &self.clock)
+    }
+
+    /// The lookup of [`get_shared`](Self::get_shared) in a read-locked shard, counted in the
+    /// reader's slot.
+    #[inline(always)]
+    fn lookup_shared<G, Q>(shard: &G, hash: u64, key: &Q, clock: &Clock) -> Option<V>
+    where
+        G: Deref<Target = Shard<K, V>> + CountingGuard,
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        let found = shard.get_shared(hash, key, clock).cloned();
+        if found.is_some() {
+            shard.count_hit();
+        } else {
+            shard.count_miss();
+        }
+        found
     }
 
     /// A lookup that reorders (LRU): under the exclusive lock.

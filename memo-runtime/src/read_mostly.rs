@@ -95,17 +95,27 @@ unsafe impl<T: Send + Sync> Sync for ReadMostly<T> {}
 // SAFETY: owning the lock is owning the `T`.
 unsafe impl<T: Send> Send for ReadMostly<T> {}
 
+thread_local! {
+    // `const`: reading it is a plain load, with no lazy-initialisation check.
+    static THREAD_ID: Cell<usize> = const { Cell::new(0) };
+}
+
 /// A number for the current thread, from 1 up, assigned at its first read of any lock. It
 /// picks the thread's slot (modulo the slot count) and identifies slot owners.
 #[inline]
 fn thread_id() -> usize {
-    thread_local! {
-        // `const`: reading it is a plain load, with no lazy-initialisation check.
-        static ID: Cell<usize> = const { Cell::new(0) };
-    }
-    ID.with(|id| match id.get() {
+    THREAD_ID.with(|id| match id.get() {
         0 => assign_thread_id(id),
         n => n,
+    })
+}
+
+/// This thread's [`thread_id`] if it has one yet; `None` before its first `read`.
+#[inline]
+fn current_thread_id() -> Option<usize> {
+    THREAD_ID.with(|id| match id.get() {
+        0 => None,
+        n => Some(n),
     })
 }
 
@@ -196,6 +206,32 @@ impl<T> ReadMostly<T> {
             }
             drop(guard);
             self.wait_for_writer();
+        }
+    }
+
+    /// The fast path of [`read`](Self::read), for a thread that owns its slot while no writer
+    /// holds the lock: `None` otherwise, having changed nothing, and the caller falls back to
+    /// `read`.
+    ///
+    /// It calls nothing, so that a hit built on it keeps every value in scratch registers:
+    /// `read`'s slot claiming and waiting, being calls, made the whole lookup save and restore
+    /// six registers (16 of a hit's 105 instructions).
+    #[inline]
+    pub(crate) fn try_read_owned(&self) -> Option<OwnedReadGuard<'_, T>> {
+        let id = current_thread_id()?;
+        let slot = &self.slots[id & (self.slots.len() - 1)];
+        if slot.owner.load(Ordering::Relaxed) != id {
+            return None;
+        }
+        // As in `read`: a SeqCst announcement, then a SeqCst check for a writer.
+        let readers = slot.owned.load(Ordering::Relaxed);
+        slot.owned.store(readers + 1, Ordering::SeqCst);
+        let guard = OwnedReadGuard { lock: self, slot };
+        if self.state.load(Ordering::SeqCst) & WRITER == 0 {
+            Some(guard)
+        } else {
+            // Leaves again (the guard's drop); `read` will wait for the writer.
+            None
         }
     }
 
@@ -363,24 +399,31 @@ pub(crate) struct ReadGuard<'a, T> {
     owned: bool,
 }
 
-impl<T> ReadGuard<'_, T> {
+/// A read guard that counts the reading thread's hits and misses in its slot.
+pub(crate) trait CountingGuard {
     /// Counts a hit of the reading thread.
+    fn count_hit(&self);
+    /// Counts a miss of the reading thread.
+    fn count_miss(&self);
+}
+
+impl<T> CountingGuard for ReadGuard<'_, T> {
     #[inline]
-    pub(crate) fn count_hit(&self) {
+    fn count_hit(&self) {
         self.count(&self.slot.owned_hits, &self.slot.shared_hits);
     }
 
-    /// Counts a miss of the reading thread.
     #[inline]
-    pub(crate) fn count_miss(&self) {
+    fn count_miss(&self) {
         self.count(&self.slot.owned_misses, &self.slot.shared_misses);
     }
+}
 
+impl<T> ReadGuard<'_, T> {
     #[inline]
     fn count(&self, owned: &AtomicU64, shared: &AtomicU64) {
         if self.owned {
-            // The owner is the only writer of its counters: no locked instruction needed.
-            owned.store(owned.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            bump_owned(owned);
         } else {
             shared.fetch_add(1, Ordering::Relaxed);
         }
@@ -410,6 +453,50 @@ impl<T> Drop for ReadGuard<'_, T> {
         } else {
             self.slot.shared.fetch_sub(1, LEAVE);
         }
+    }
+}
+
+/// A read guard of a thread that owns its slot (see [`ReadMostly::try_read_owned`]): it counts
+/// and leaves with plain stores, without asking whose slot it holds.
+pub(crate) struct OwnedReadGuard<'a, T> {
+    lock: &'a ReadMostly<T>,
+    slot: &'a ReaderSlot,
+}
+
+impl<T> CountingGuard for OwnedReadGuard<'_, T> {
+    #[inline]
+    fn count_hit(&self) {
+        bump_owned(&self.slot.owned_hits);
+    }
+
+    #[inline]
+    fn count_miss(&self) {
+        bump_owned(&self.slot.owned_misses);
+    }
+}
+
+/// Adds one to a counter of a slot's owner, its only writer: no locked instruction needed.
+#[inline]
+fn bump_owned(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
+impl<T> Deref for OwnedReadGuard<'_, T> {
+    type Target = T;
+
+    #[inline]
+    fn deref(&self) -> &T {
+        // SAFETY: as for `ReadGuard`: the guard's slot count keeps writers out.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T> Drop for OwnedReadGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        // As `ReadGuard`'s drop for an owned slot.
+        let readers = self.slot.owned.load(Ordering::Relaxed);
+        self.slot.owned.store(readers - 1, LEAVE);
     }
 }
 
@@ -473,7 +560,14 @@ mod tests {
             for _ in 0..3 {
                 let lock = &lock;
                 s.spawn(move || {
-                    for _ in 0..reads {
+                    for i in 0..reads {
+                        // Both ways in: the fast one (taken by slot owners) and the full one.
+                        if i % 2 == 0 {
+                            if let Some(guard) = lock.try_read_owned() {
+                                assert_eq!(guard.0, guard.1);
+                                continue;
+                            }
+                        }
                         let guard = lock.read();
                         assert_eq!(guard.0, guard.1);
                     }
@@ -547,6 +641,54 @@ mod tests {
         });
         assert_eq!(*lock.read(), 11);
         assert_eq!(lock.state.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn the_fast_read_is_for_slot_owners_only() {
+        // One slot, fresh threads (no id yet): only the thread that claimed it reads fast.
+        let lock = ReadMostly::new(7u64, 1);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(lock.try_read_owned().is_none(), "no id, no slot yet");
+                assert_eq!(*lock.read(), 7);
+                let guard = lock.try_read_owned().expect("the slot's owner reads fast");
+                assert_eq!(*guard, 7);
+                guard.count_hit();
+                guard.count_miss();
+            })
+            .join()
+            .unwrap();
+            s.spawn(|| {
+                assert_eq!(*lock.read(), 7);
+                assert!(
+                    lock.try_read_owned().is_none(),
+                    "the slot has another owner"
+                );
+            })
+            .join()
+            .unwrap();
+        });
+        let hits: u64 = lock.slots().map(ReaderSlot::hits).sum();
+        let misses: u64 = lock.slots().map(ReaderSlot::misses).sum();
+        assert_eq!((hits, misses), (1, 1));
+        assert!(lock.slots().all(|slot| slot.readers() == 0));
+    }
+
+    #[test]
+    fn a_fast_read_refused_by_a_writer_leaves_no_trace() {
+        let lock = ReadMostly::new(0u64, 2);
+        drop(lock.read());
+        let guard = lock.write();
+        assert!(lock.try_read_owned().is_none(), "a writer is inside");
+        assert!(
+            lock.slots().all(|slot| slot.readers() == 0),
+            "the refused read still counts as a reader"
+        );
+        drop(guard);
+        assert!(lock.try_read_owned().is_some());
+        // The fast guard left on drop: a writer gets in.
+        *lock.write() += 1;
+        assert_eq!(*lock.read(), 1);
     }
 
     #[test]
