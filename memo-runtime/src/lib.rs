@@ -93,6 +93,7 @@ mod size_parse;
 mod slab;
 mod stats;
 mod sync;
+mod thread_id;
 mod wheel;
 
 pub use builder::{Builder, DEFAULT_DEDUPE_TIMEOUT};

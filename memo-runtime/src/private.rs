@@ -24,6 +24,12 @@ impl<V, E> Shape<Result<Option<V>, E>, V> {
     };
 }
 
+/// The number the current thread reads caches by (assigned at its first read, reused once it
+/// exits), for `tests/thread_numbers.rs`.
+pub fn thread_number() -> usize {
+    crate::thread_id::current()
+}
+
 /// Runs the miss path of a memoized function out of line, so that its hit path stays small.
 #[cold]
 #[inline(never)]
