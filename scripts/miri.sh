@@ -29,10 +29,10 @@ echo "== Stacked Borrows: unit tests"
 MIRIFLAGS="$base" cargo +nightly miri test -p memo-runtime --lib
 echo "== Stacked Borrows: store tests"
 MIRIFLAGS="$base" cargo +nightly miri test -p memo-runtime \
-    --test store_concurrency --test store_basics --test store_hooks
+    --test store_concurrency --test store_basics --test store_hooks --test thread_numbers
 # Left out for time: store_model (passes, ~4.5 min), store_s3fifo (its scan tests take over
 # 5 min each) and store_ttl; S3-FIFO's shared-lock path is covered by store_concurrency.
 
 echo "== Tree Borrows: slab, shard, lock and cast"
 MIRIFLAGS="$base -Zmiri-tree-borrows" cargo +nightly miri test -p memo-runtime --lib -- \
-    slab:: shard:: read_mostly:: __private:: list::
+    slab:: shard:: read_mostly:: thread_id:: __private:: list::
