@@ -60,6 +60,24 @@ impl ReaderSlot {
         self.owned_misses.load(Ordering::Relaxed) + self.shared_misses.load(Ordering::Relaxed)
     }
 
+    /// The owner's entry: a load and a store are an increment, as the owner is the only
+    /// writer of `owned` (a read guard may be taken while the thread holds another). SeqCst:
+    /// see [`ReadMostly::read`].
+    #[inline]
+    fn enter_owned(&self) {
+        let readers = self.owned.load(Ordering::Relaxed);
+        self.owned.store(readers + 1, Ordering::SeqCst);
+    }
+
+    /// The owner's leaving decrement. Release: the reads made under the guard happen before a
+    /// writer's SeqCst load that sees the count drop (`LEAVE` is Release except under Miri, see
+    /// there).
+    #[inline]
+    fn leave_owned(&self) {
+        let readers = self.owned.load(Ordering::Relaxed);
+        self.owned.store(readers - 1, LEAVE);
+    }
+
     #[inline]
     fn readers(&self) -> usize {
         self.owned.load(Ordering::SeqCst) + self.shared.load(Ordering::SeqCst)
@@ -172,10 +190,7 @@ impl<T> ReadMostly<T> {
             // writer's store of `writing` and loads of the slots: at least one of the two sides
             // sees the other, so a reader and a writer are never inside together.
             if owned {
-                // Only this thread writes `owned`: a load and a store are an increment (a
-                // read guard may be taken while the thread holds another).
-                let readers = slot.owned.load(Ordering::Relaxed);
-                slot.owned.store(readers + 1, Ordering::SeqCst);
+                slot.enter_owned();
             } else {
                 slot.shared.fetch_add(1, Ordering::SeqCst);
             }
@@ -208,8 +223,7 @@ impl<T> ReadMostly<T> {
             return None;
         }
         // As in `read`: a SeqCst announcement, then a SeqCst check for a writer.
-        let readers = slot.owned.load(Ordering::Relaxed);
-        slot.owned.store(readers + 1, Ordering::SeqCst);
+        slot.enter_owned();
         let guard = OwnedReadGuard {
             lock: self,
             slot,
@@ -439,11 +453,7 @@ impl<T> Drop for ReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
         if self.owned {
-            // A plain decrement (the owner is the only writer). Release: the reads made under
-            // the guard happen before a writer's SeqCst load that sees the count drop (`LEAVE`
-            // is Release except under Miri, see there).
-            let readers = self.slot.owned.load(Ordering::Relaxed);
-            self.slot.owned.store(readers - 1, LEAVE);
+            self.slot.leave_owned();
         } else {
             self.slot.shared.fetch_sub(1, LEAVE);
         }
@@ -490,9 +500,7 @@ impl<T> Deref for OwnedReadGuard<'_, T> {
 impl<T> Drop for OwnedReadGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        // As `ReadGuard`'s drop for an owned slot.
-        let readers = self.slot.owned.load(Ordering::Relaxed);
-        self.slot.owned.store(readers - 1, LEAVE);
+        self.slot.leave_owned();
     }
 }
 
