@@ -85,17 +85,18 @@ impl Clock {
     /// Monotonic nanoseconds since an arbitrary epoch. One atomic load for the system clock.
     #[inline]
     pub(crate) fn now_nanos(&self) -> u64 {
-        match &self.0 {
-            ClockKind::System => {
-                let coarse = COARSE_NANOS.load(Ordering::Relaxed);
-                if coarse == 0 {
-                    // The ticker has not started: no entry has a TTL yet.
-                    return Self::start_ticker();
-                }
-                coarse
-            }
-            ClockKind::Mock(state) => state.nanos.load(Ordering::Acquire),
+        let now = self.now_nanos_for_hit();
+        if now == 0 && matches!(self.0, ClockKind::System) {
+            // The ticker has not started: no entry has a TTL yet.
+            return Self::start_ticker();
         }
+        now
+    }
+
+    #[cold]
+    fn start_ticker() -> u64 {
+        ensure_ticker();
+        COARSE_NANOS.load(Ordering::Relaxed)
     }
 
     /// [`now_nanos`](Self::now_nanos) for checking an expiry that exists: it never starts the
@@ -108,12 +109,6 @@ impl Clock {
             ClockKind::System => COARSE_NANOS.load(Ordering::Relaxed),
             ClockKind::Mock(state) => state.nanos.load(Ordering::Acquire),
         }
-    }
-
-    #[cold]
-    fn start_ticker() -> u64 {
-        ensure_ticker();
-        COARSE_NANOS.load(Ordering::Relaxed)
     }
 
     /// Like [`now_nanos`](Self::now_nanos), and makes sure the system clock's ticker runs: called

@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
-use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
@@ -16,7 +15,7 @@ use crate::error::CacheError;
 use crate::hash::DefaultHashBuilder;
 use crate::hooks::{dispose, notify, DeleteReason, Departed, Departures, Hook};
 use crate::policy::Policy;
-use crate::read_mostly::{CountingGuard, ReadMostly, ReaderSlot};
+use crate::read_mostly::{ReadGuard, ReadMostly, ReaderSlot};
 use crate::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
 use crate::size::{ByteSize, IntoByteSize};
 use crate::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
@@ -733,9 +732,13 @@ where
     /// The lookup of [`get_shared`](Self::get_shared) in a read-locked shard, counted in the
     /// reader's slot.
     #[inline(always)]
-    fn lookup_shared<G, Q>(shard: &G, hash: u64, key: &Q, clock: &Clock) -> Option<V>
+    fn lookup_shared<Q>(
+        shard: &ReadGuard<'_, Shard<K, V>>,
+        hash: u64,
+        key: &Q,
+        clock: &Clock,
+    ) -> Option<V>
     where
-        G: Deref<Target = Shard<K, V>> + CountingGuard,
         Q: ?Sized + Equivalent<K>,
         V: Clone,
     {

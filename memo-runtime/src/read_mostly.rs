@@ -216,7 +216,7 @@ impl<T> ReadMostly<T> {
     /// `read`'s slot claiming and waiting, being calls, made the whole lookup save and restore
     /// six registers (16 of a hit's 105 instructions).
     #[inline]
-    pub(crate) fn try_read_owned(&self) -> Option<OwnedReadGuard<'_, T>> {
+    pub(crate) fn try_read_owned(&self) -> Option<ReadGuard<'_, T>> {
         let id = thread_id::assigned()?;
         let slot = &self.slots[id & (self.slots.len() - 1)];
         if slot.owner.load(Ordering::Relaxed) != id {
@@ -224,9 +224,12 @@ impl<T> ReadMostly<T> {
         }
         // As in `read`: a SeqCst announcement, then a SeqCst check for a writer.
         slot.enter_owned();
-        let guard = OwnedReadGuard {
+        // `owned` is a constant here: once inlined, the guard's counting and leaving compile
+        // to the owner's plain stores, with no branch on it.
+        let guard = ReadGuard {
             lock: self,
             slot,
+            owned: true,
             _not_send: PhantomData,
         };
         if self.state.load(Ordering::SeqCst) & WRITER == 0 {
@@ -407,31 +410,24 @@ pub(crate) struct ReadGuard<'a, T> {
     _not_send: PhantomData<*const ()>,
 }
 
-/// A read guard that counts the reading thread's hits and misses in its slot.
-pub(crate) trait CountingGuard {
+impl<T> ReadGuard<'_, T> {
     /// Counts a hit of the reading thread.
-    fn count_hit(&self);
-    /// Counts a miss of the reading thread.
-    fn count_miss(&self);
-}
-
-impl<T> CountingGuard for ReadGuard<'_, T> {
     #[inline]
-    fn count_hit(&self) {
+    pub(crate) fn count_hit(&self) {
         self.count(&self.slot.owned_hits, &self.slot.shared_hits);
     }
 
+    /// Counts a miss of the reading thread.
     #[inline]
-    fn count_miss(&self) {
+    pub(crate) fn count_miss(&self) {
         self.count(&self.slot.owned_misses, &self.slot.shared_misses);
     }
-}
 
-impl<T> ReadGuard<'_, T> {
     #[inline]
     fn count(&self, owned: &AtomicU64, shared: &AtomicU64) {
         if self.owned {
-            bump_owned(owned);
+            // The owner is the only writer of its counters: no locked instruction needed.
+            owned.store(owned.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         } else {
             shared.fetch_add(1, Ordering::Relaxed);
         }
@@ -457,50 +453,6 @@ impl<T> Drop for ReadGuard<'_, T> {
         } else {
             self.slot.shared.fetch_sub(1, LEAVE);
         }
-    }
-}
-
-/// A read guard of a thread that owns its slot (see [`ReadMostly::try_read_owned`]): it counts
-/// and leaves with plain stores, without asking whose slot it holds.
-pub(crate) struct OwnedReadGuard<'a, T> {
-    lock: &'a ReadMostly<T>,
-    slot: &'a ReaderSlot,
-    /// Not `Send` (see [`ReadGuard`]).
-    _not_send: PhantomData<*const ()>,
-}
-
-impl<T> CountingGuard for OwnedReadGuard<'_, T> {
-    #[inline]
-    fn count_hit(&self) {
-        bump_owned(&self.slot.owned_hits);
-    }
-
-    #[inline]
-    fn count_miss(&self) {
-        bump_owned(&self.slot.owned_misses);
-    }
-}
-
-/// Adds one to a counter of a slot's owner, its only writer: no locked instruction needed.
-#[inline]
-fn bump_owned(counter: &AtomicU64) {
-    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
-}
-
-impl<T> Deref for OwnedReadGuard<'_, T> {
-    type Target = T;
-
-    #[inline]
-    fn deref(&self) -> &T {
-        // SAFETY: as for `ReadGuard`: the guard's slot count keeps writers out.
-        unsafe { &*self.lock.data.get() }
-    }
-}
-
-impl<T> Drop for OwnedReadGuard<'_, T> {
-    #[inline]
-    fn drop(&mut self) {
-        self.slot.leave_owned();
     }
 }
 

@@ -157,31 +157,31 @@ mod tests {
     }
 
     #[test]
-    fn an_exiting_thread_reads_as_exited_and_its_number_returns() {
-        struct ReadsAtExit(std::sync::mpsc::Sender<usize>);
-        impl Drop for ReadsAtExit {
-            fn drop(&mut self) {
-                // Runs during thread-local destruction, possibly after `LEASE`'s destructor.
-                let _ = self.0.send(current());
-            }
-        }
-        thread_local! {
-            static AT_EXIT: std::cell::RefCell<Option<ReadsAtExit>> =
-                const { std::cell::RefCell::new(None) };
-        }
-        let (tx, rx) = std::sync::mpsc::channel();
-        let n = std::thread::spawn(move || {
-            let n = current();
-            AT_EXIT.with(|slot| *slot.borrow_mut() = Some(ReadsAtExit(tx)));
-            n
-        })
-        .join()
-        .unwrap();
-        let at_exit = rx.recv().unwrap();
-        // Either the lease was already gone (EXITED) or it was still there (the same number,
-        // handed back a moment later): never a fresh number that nobody gives back.
-        assert!(at_exit == EXITED || at_exit == n, "{at_exit} vs {n}");
-        // That the number is handed back is tested in `tests/thread_numbers.rs`, a process
-        // where no other test takes numbers meanwhile.
+    fn a_thread_past_its_lease_reads_as_exited_and_owns_no_slot() {
+        use crate::read_mostly::ReadMostly;
+        let lock = ReadMostly::new(0u8, 1);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert_ne!(current(), EXITED);
+                // What the thread-local destructor runs when the thread exits (it runs again,
+                // harmlessly, at the real exit: the number is `EXITED` by then).
+                drop(Lease);
+                assert_eq!(current(), EXITED, "the number was not given up");
+                assert_eq!(*lock.read(), 0);
+                assert!(
+                    lock.try_read_owned().is_none(),
+                    "an exiting thread claimed a slot"
+                );
+            })
+            .join()
+            .unwrap();
+            // The slot is still free: the next thread claims it and reads fast.
+            s.spawn(|| {
+                assert_eq!(*lock.read(), 0);
+                assert!(lock.try_read_owned().is_some());
+            })
+            .join()
+            .unwrap();
+        });
     }
 }
