@@ -16,7 +16,7 @@ mod deep_size;
 mod expand;
 // The runtime's own parser, so that compile-time and runtime checks of `max_size` agree.
 #[allow(dead_code)]
-#[path = "../../memo-runtime/src/size_parse.rs"]
+#[path = "../../memo-runtime/src/size/parse.rs"]
 mod size_parse;
 mod symbol;
 mod valid;

@@ -5,12 +5,12 @@ use std::any::{Any, TypeId};
 use std::fmt;
 use std::marker::PhantomData;
 
-use crate::builder::{deep_weight, inline_weight};
+use crate::store::builder::{deep_weight, inline_weight};
 use std::sync::{OnceLock, RwLock};
 
 pub use std::sync::LazyLock;
 
-pub use crate::memoize::Shape;
+pub use crate::memo::memoize::Shape;
 
 impl<V, E> Shape<Result<Option<V>, E>, V> {
     /// `option = true` on a `Result<Option<V>, E>`: only `Ok(Some(..))` is cached; `Ok(None)`
@@ -27,7 +27,7 @@ impl<V, E> Shape<Result<Option<V>, E>, V> {
 /// The number the current thread reads caches by (assigned at its first read, reused once it
 /// exits), for `tests/thread_numbers.rs`.
 pub fn thread_number() -> usize {
-    crate::thread_id::current()
+    crate::sync::thread_id::current()
 }
 
 /// Runs the miss path of a memoized function out of line, so that its hit path stays small.
@@ -41,9 +41,9 @@ pub fn miss<R>(compute: impl FnOnce() -> R) -> R {
 /// bytes can have on any machine: its reader slots depend on the cores (at most
 /// 16 of them).
 pub const fn max_fixed_overhead<K, V>(name_len: usize) -> usize {
-    crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
+    crate::store::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
         1,
-        crate::read_mostly::MAX_SLOTS,
+        crate::sync::read_mostly::MAX_SLOTS,
         name_len,
     )
 }
@@ -354,8 +354,11 @@ mod tests {
         assert!((store.fixed_overhead() as u64) < smallest);
         assert_eq!(store.info().max_size_bytes, Some(smallest));
         // On every machine: one slot and the most slots bracket what the runtime picks.
-        let one_slot =
-            crate::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, 1, name.len());
+        let one_slot = crate::store::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
+            1,
+            1,
+            name.len(),
+        );
         assert!(one_slot <= store.fixed_overhead());
         assert!(store.fixed_overhead() <= max_fixed_overhead::<K, V>(name.len()));
     }
@@ -365,7 +368,8 @@ mod tests {
     fn a_max_size_below_the_largest_fixed_overhead_fails_the_check() {
         type K = (u64,);
         let one_slot =
-            crate::dict::fixed_overhead_of::<K, u64, crate::DefaultHashBuilder>(1, 1, 4) as u64;
+            crate::store::dict::fixed_overhead_of::<K, u64, crate::DefaultHashBuilder>(1, 1, 4)
+                as u64;
         // Enough for one reader slot (the old check), not for every machine.
         assert_max_size_fits::<K, u64>(one_slot + 1, 4);
     }

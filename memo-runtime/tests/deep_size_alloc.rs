@@ -246,7 +246,7 @@ fn btree_maps_of_strings() {
 /// Without heap data of their own, these show the node count's own error. The nodes depend on
 /// how the map was built (ascending insertion leaves nodes half full, random insertion fuller,
 /// `collect()` full, removals merge them), which `heap_size` sees by walking the keys (see
-/// `BTreeNodes` in src/deep_size.rs): every shape must come out within 10%.
+/// `BTreeNodes` in src/size/deep_size.rs): every shape must come out within 10%.
 fn btree_maps_of_scalars() {
     check("BTreeMap<u64, u64> empty", BTreeMap::<u64, u64>::new);
     check("BTreeMap<u64, u64> cleared (10 000)", || {

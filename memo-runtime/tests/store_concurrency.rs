@@ -10,7 +10,7 @@
 //!   monitor reads while the writers run.
 //! - With several shards, an insert that finds no room in its own shard (say the shard was
 //!   empty) stores its entry, releases the lock, then evicts from the other shards
-//!   (`evict_elsewhere` in src/dict.rs): until it has, the store holds up to one entry (and its
+//!   (`evict_elsewhere` in src/store/dict.rs): until it has, the store holds up to one entry (and its
 //!   bytes) over the bounds per writer in that window. And `len()`/`byte_size()` add up the
 //!   shards one lock at a time, so a reading taken during writes is no snapshot, and no bound
 //!   on it is sound (read that way, 6 writers showed up to 70 items for a bound of 64). So the

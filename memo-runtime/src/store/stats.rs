@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::size::ByteSize;
+use crate::size::byte_size::ByteSize;
 
 /// Counters of one shard, updated under its lock.
 #[derive(Debug, Default, Clone, Copy)]

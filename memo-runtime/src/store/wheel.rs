@@ -10,8 +10,8 @@
 //! `current` list that is checked against the precise time, and only nodes whose expiry is at
 //! or before `now` are handed out.
 
-use crate::list::{LinkField, Links, List};
-use crate::slab::Slab;
+use crate::store::list::{LinkField, Links, List};
+use crate::store::slab::Slab;
 
 const TICK_SHIFT: u32 = 10;
 const SLOT_BITS: u32 = 6;
@@ -272,7 +272,7 @@ fn level_of(elapsed: u64, when: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::slab::Slab;
+    use crate::store::slab::Slab;
 
     struct Node {
         expires: u64,

@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use hashbrown::{Equivalent, HashTable};
 
 use crate::clock::Clock;
-use crate::hooks::{DeleteReason, Departed, Departures};
-use crate::list::{LinkField, Links, List};
-use crate::policy::{Policy, Sketch, SKETCH_BYTES_PER_ENTRY};
-use crate::slab::{Slab, CHUNK};
-use crate::stats::ShardStats;
-use crate::wheel::{TimerNode, Wheel, POS_NONE};
+use crate::store::hooks::{DeleteReason, Departed, Departures};
+use crate::store::list::{LinkField, Links, List};
+use crate::store::policy::{Policy, Sketch, SKETCH_BYTES_PER_ENTRY};
+use crate::store::slab::{Slab, CHUNK};
+use crate::store::stats::ShardStats;
+use crate::store::wheel::{TimerNode, Wheel, POS_NONE};
 
 /// Expiry of an entry that never expires.
 pub(crate) const NEVER: u64 = u64::MAX;
@@ -132,7 +132,7 @@ pub(crate) struct Room {
 type NodePtr<K, V> = NonNull<Node<K, V>>;
 
 /// `repr(C)`, hot fields first: a hit reads `table` (in the lock's first cache line, see
-/// [`ReadMostly`](crate::read_mostly::ReadMostly)), an insert that evicts reads the fields up
+/// [`ReadMostly`](crate::sync::read_mostly::ReadMostly)), an insert that evicts reads the fields up
 /// to `sketch` and the wheel's `len`; Rust's own layout spread them over six lines, from the
 /// start of the shard to 3.9 KB past it (the wheel's slot lists sit in between). In the
 /// benchmarks those lines stay in the L1 cache either way (callgrind's cache simulation counts
@@ -744,7 +744,7 @@ fn is_expired_at(expires: u64, clock: &Clock) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hooks::Departures;
+    use crate::store::hooks::Departures;
 
     #[test]
     fn the_small_queue_target_needs_no_division() {
@@ -771,7 +771,7 @@ mod tests {
             let mut out = Departures::new();
             let charge = 16 + entry_overhead::<u64, u64>(policy);
             // The smallest table and sketch are part of the fixed overhead too.
-            let fixed = slab_slack::<u64, u64>() + crate::policy::MIN_SKETCH_BYTES + 64;
+            let fixed = slab_slack::<u64, u64>() + crate::store::policy::MIN_SKETCH_BYTES + 64;
             // With u64 keys and values the whole charge is structure (the key and value live
             // inline in the node).
             let check = |shard: &Shard<u64, u64>, what: &str| {

@@ -29,8 +29,8 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
+use crate::sync::thread_id;
 use crate::sync::CachePadded;
-use crate::thread_id;
 
 /// One reader slot. The first thread to read through a slot owns it: it counts itself in
 /// `owned` and its hits in `owned_hits` with plain loads and stores (it is their only writer),

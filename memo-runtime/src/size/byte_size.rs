@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::CacheError;
-use crate::size_parse::{format_byte_size, parse_byte_size};
+use crate::size::parse::{format_byte_size, parse_byte_size};
 
 /// A number of bytes, parsed from and printed as `"64M"`, `"1.5G"`, `"512K"` (binary units,
 /// K = 1024).

@@ -5,7 +5,7 @@
 
 use std::marker::PhantomData;
 
-use crate::slab::{Slab, NIL};
+use crate::store::slab::{Slab, NIL};
 
 /// The neighbours of a node in one list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

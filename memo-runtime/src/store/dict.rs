@@ -8,17 +8,17 @@ use std::time::{Duration, SystemTime};
 
 use hashbrown::Equivalent;
 
-use crate::builder::{Builder, Weigher};
 use crate::clock::{duration_nanos, Clock};
-use crate::dedupe::InFlight;
 use crate::error::CacheError;
-use crate::hash::DefaultHashBuilder;
-use crate::hooks::{dispose, notify, DeleteReason, Departed, Departures, Hook};
-use crate::policy::Policy;
-use crate::read_mostly::{ReadGuard, ReadMostly, ReaderSlot};
-use crate::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
-use crate::size::{ByteSize, IntoByteSize};
-use crate::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
+use crate::memo::dedupe::InFlight;
+use crate::size::byte_size::{ByteSize, IntoByteSize};
+use crate::store::builder::{Builder, Weigher};
+use crate::store::hash::DefaultHashBuilder;
+use crate::store::hooks::{dispose, notify, DeleteReason, Departed, Departures, Hook};
+use crate::store::policy::Policy;
+use crate::store::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
+use crate::store::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
+use crate::sync::read_mostly::{ReadGuard, ReadMostly, ReaderSlot};
 use crate::sync::CachePadded;
 
 /// A shard behind its lock, on cache lines of its own.
@@ -141,7 +141,7 @@ impl<K, V> FaasCacheDict<K, V> {
 
 impl<K, V, S> FaasCacheDict<K, V, S> {
     pub(crate) fn from_settings(settings: Settings<K, V, S>) -> Self {
-        let slots = crate::read_mostly::default_slots();
+        let slots = crate::sync::read_mostly::default_slots();
         let shards: Box<[_]> = (0..settings.shards)
             .map(|_| CachePadded(ReadMostly::new(Shard::new(settings.policy), slots)))
             .collect();
@@ -459,14 +459,17 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         self.check_byte_bound(size)?;
         if self
             .weigher
-            .set(crate::builder::deep_weight::<K, V>)
+            .set(crate::store::builder::deep_weight::<K, V>)
             .is_ok()
         {
             // Inserts from now on weigh deeply (and re-weigh under the shard lock if they
             // weighed before the switch); entries already in are charged anew here.
             for index in 0..self.shards.len() {
                 self.with_shard(index, |shard| {
-                    shard.recharge(crate::builder::deep_weight::<K, V>, self.entry_overhead);
+                    shard.recharge(
+                        crate::store::builder::deep_weight::<K, V>,
+                        self.entry_overhead,
+                    );
                 });
             }
         }
@@ -888,7 +891,7 @@ pub(crate) const fn fixed_overhead_of<K, V, S>(
         + shards
             * (std::mem::size_of::<CachePadded<ReadMostly<Shard<K, V>>>>()
                 + slots * std::mem::size_of::<CachePadded<ReaderSlot>>()
-                + crate::policy::MIN_SKETCH_BYTES
+                + crate::store::policy::MIN_SKETCH_BYTES
                 + slab_slack::<K, V>())
 }
 

@@ -6,13 +6,13 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::deep_size::DeepSize;
-use crate::dict::{FaasCacheDict, Settings};
 use crate::error::CacheError;
-use crate::hash::DefaultHashBuilder;
-use crate::hooks::{DeleteReason, Hook};
-use crate::policy::Policy;
-use crate::size::{ByteSize, IntoByteSize};
+use crate::size::byte_size::{ByteSize, IntoByteSize};
+use crate::size::deep_size::DeepSize;
+use crate::store::dict::{FaasCacheDict, Settings};
+use crate::store::hash::DefaultHashBuilder;
+use crate::store::hooks::{DeleteReason, Hook};
+use crate::store::policy::Policy;
 
 /// Measures the bytes of a key and a value (their deep or inline sizes).
 pub(crate) type Weigher<K, V> = fn(&K, &V) -> usize;

@@ -1,6 +1,6 @@
 //! Small numbers for threads, handed back when a thread exits.
 //!
-//! A [`ReadMostly`](crate::read_mostly::ReadMostly) lock gives each thread a reader slot by its
+//! A [`ReadMostly`](crate::sync::read_mostly::ReadMostly) lock gives each thread a reader slot by its
 //! number (modulo the slot count), and the first number through a slot owns it: that thread
 //! counts itself in with plain stores, the others with locked instructions. Numbers are reused,
 //! smallest first, once their thread has exited, so that a pool that replaces its threads
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn a_thread_past_its_lease_reads_as_exited_and_owns_no_slot() {
-        use crate::read_mostly::ReadMostly;
+        use crate::sync::read_mostly::ReadMostly;
         let lock = ReadMostly::new(0u8, 1);
         std::thread::scope(|s| {
             s.spawn(|| {

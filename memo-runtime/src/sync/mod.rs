@@ -1,4 +1,9 @@
-//! Synchronization primitives, in one place so that a model checker can swap them.
+//! Synchronization: the primitives (in one place so that a model checker can swap them), the
+//! read-mostly lock that shards live behind, and the thread numbers that give each reader its
+//! own slot of that lock.
+
+pub(crate) mod read_mostly;
+pub(crate) mod thread_id;
 
 pub(crate) use parking_lot::Mutex;
 

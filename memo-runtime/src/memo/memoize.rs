@@ -4,8 +4,8 @@
 use std::future::Future;
 use std::hash::{BuildHasher, Hash};
 
-use crate::dedupe::{InFlight, Joined, Lead, Waited};
-use crate::dict::FaasCacheDict;
+use crate::memo::dedupe::{InFlight, Joined, Lead, Waited};
+use crate::store::dict::FaasCacheDict;
 
 /// How a computation's result relates to the value cached for it.
 #[doc(hidden)]
