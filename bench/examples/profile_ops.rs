@@ -1,6 +1,7 @@
 //! One operation in a loop, for instruction counts under callgrind:
 //! `valgrind --tool=callgrind target/release/examples/profile_ops <contender> <op> [entries]`,
-//! with contender `faas`, `faas-lru`, `faas-macro`, `quick` or `lru` (`Mutex<lru::LruCache>`),
+//! with contender `faas`, `faas-lru`, `faas-macro`, `faas-method` (a memoized method), `quick`
+//! or `lru` (`Mutex<lru::LruCache>`),
 //! and op `hit` or `miss`; the other modes (`time`, `time-miss`, `zipf`, `insert-bytes`) are described where they are
 //! defined.
 
@@ -11,6 +12,16 @@ use memo_runtime::{faas_cached, FaasCacheDict, Policy};
 #[faas_cached(max_items = 10_000)]
 fn memoized(x: u64) -> u64 {
     x ^ 1
+}
+
+/// For `faas-method`: a memoized method, whose store is found by the concrete `Self`.
+struct Rates;
+
+impl Rates {
+    #[faas_cached(max_items = 10_000)]
+    fn memoized(#[exclude] &self, x: u64) -> u64 {
+        x ^ 1
+    }
 }
 
 fn main() {
@@ -75,6 +86,16 @@ fn main() {
             for i in 0..ops {
                 let k = key_at(i);
                 acc += memoized(black_box(k));
+            }
+        }
+        ("faas-method", _) => {
+            let rates = Rates;
+            for k in 0..entries {
+                rates.memoized(k);
+            }
+            for i in 0..ops {
+                let k = key_at(i);
+                acc += black_box(&rates).memoized(black_box(k));
             }
         }
         ("quick", _) => {

@@ -17,6 +17,7 @@ struct Names {
     info: Ident,
     invalidate: Ident,
     clear: Ident,
+    reset_stats: Ident,
     /// `Self::` inside an `impl` block, nothing for a free function.
     prefix: TokenStream,
 }
@@ -30,6 +31,7 @@ impl Names {
             info: named("cache_info"),
             invalidate: named("invalidate"),
             clear: named("cache_clear"),
+            reset_stats: named("reset_stats"),
             prefix: if function.in_impl {
                 quote!(Self::)
             } else {
@@ -84,7 +86,7 @@ fn fallback(function: &Function) -> TokenStream {
     let names = Names::new(function);
     let item = &function.item;
     let vis = &item.vis;
-    let (info, clear) = (&names.info, &names.clear);
+    let (info, clear, reset_stats) = (&names.info, &names.clear, &names.reset_stats);
     quote! {
         #item
         #[allow(dead_code)]
@@ -93,6 +95,8 @@ fn fallback(function: &Function) -> TokenStream {
         }
         #[allow(dead_code)]
         #vis fn #clear() {}
+        #[allow(dead_code)]
+        #vis fn #reset_stats() {}
     }
 }
 
@@ -772,6 +776,7 @@ fn lifetime_generics(function: &Function) -> TokenStream {
 /// ```text
 /// #vis fn f_cache_info() -> CacheInfo { f_cache().info() }
 /// #vis fn f_cache_clear() { f_cache().purge() }
+/// #vis fn f_reset_stats() { f_cache().reset_stats() }
 /// #vis fn f_invalidate([&self,] a: A, b: &str) -> bool {
 ///     assert_cache_key::<A>(); ..;                                          // see `Key`
 ///     fn __memo_remove<K0, K1, Q0, Q1, V>(store, lookup: (&Q0, &Q1)) -> bool { store.remove(&KeyRef(lookup)).is_some() }
@@ -782,13 +787,21 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
     let vis = &function.item.vis;
     let fn_name = function.item.sig.ident.unraw().to_string();
     let (info, clear, invalidate) = (&names.info, &names.clear, &names.invalidate);
+    let reset_stats = &names.reset_stats;
     let link = if function.in_impl {
         format!("[`{fn_name}`](Self::{fn_name})")
     } else {
         format!("[`{fn_name}`]")
     };
     let info_doc = format!("Hits, misses, sizes and bounds of the cache of {link}.");
-    let clear_doc = format!("Empties the cache of {link} (delete hooks run; counters stay).");
+    let clear_doc = format!(
+        "Empties the cache of {link} (delete hooks run; the statistics stay: see \
+         `{fn_name}_reset_stats`)."
+    );
+    let reset_doc = format!(
+        "Sets the statistics of the cache of {link} (`{fn_name}_cache_info`) back to zero; \
+         the cached entries stay."
+    );
     let invalidate_doc = format!(
         "Removes the cached result of {link} for these arguments; `true` if there was one."
     );
@@ -837,6 +850,13 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         #vis fn #clear() {
             #assertions
             #store_call.purge()
+        }
+
+        #[doc = #reset_doc]
+        #[allow(dead_code)]
+        #vis fn #reset_stats() {
+            #assertions
+            #store_call.reset_stats()
         }
     };
     quote! {

@@ -141,9 +141,10 @@ where
         self.in_flight.get_or_init(|| Box::new(InFlight::new()))
     }
 
-    /// Caches the value of a computation, if it fits.
+    /// Caches the value of a computation, if it fits (if not, it counts as uncached).
     fn keep(&self, hash: u64, index: usize, key: K, value: V) {
         if let Err(err) = self.insert_located(hash, index, key, value) {
+            self.memo_stats.count_uncached();
             log::debug!(
                 "faas-memo cache {:?}: result not cached: {err}",
                 self.name()
@@ -155,6 +156,7 @@ where
     /// some may be waiting.
     fn finish_lead(&self, lead: Lead<'_, K, V>, located: (u64, usize), key: K, value: Option<&V>) {
         let Some(value) = value else {
+            self.memo_stats.count_uncached();
             return lead.finish(None);
         };
         let handoff = lead
@@ -175,6 +177,11 @@ where
 
     /// The miss path of [`compute`](Self::compute), for a caller that has just looked the key
     /// up (by a borrowed form) and counted the miss.
+    ///
+    /// Statistics: that miss stands if this caller computes; if another caller's computation
+    /// serves it, it becomes a `waited`, and if the value turns up in the store before it
+    /// computes, a hit (see `MemoStats`). A caller that did not count a miss first must not
+    /// come here, or `misses` would be one short.
     #[doc(hidden)]
     pub fn compute_missed<R>(&self, key: K, init: impl FnOnce() -> R, shape: Shape<R, V>) -> R {
         let (hash, index) = self.locate(&key);
@@ -185,6 +192,7 @@ where
                     if lead.may_be_stored() {
                         if let Some(value) = self.peek_located(hash, index, &key) {
                             lead.finish(None);
+                            self.memo_stats.count_late_hit();
                             return (shape.wrap)(value);
                         }
                     }
@@ -193,7 +201,10 @@ where
                     return result;
                 }
                 Joined::Wait(waiter) => match waiter.wait(&key, self.dedupe_timeout) {
-                    Waited::Done(value) => return (shape.wrap)(value),
+                    Waited::Done(value) => {
+                        self.memo_stats.count_waited();
+                        return (shape.wrap)(value);
+                    }
                     Waited::Retry => {}
                 },
             }
@@ -229,6 +240,7 @@ where
                     if lead.may_be_stored() {
                         if let Some(value) = self.peek_located(hash, index, &key) {
                             lead.finish(None);
+                            self.memo_stats.count_late_hit();
                             return (shape.wrap)(value);
                         }
                     }
@@ -237,7 +249,10 @@ where
                     return result;
                 }
                 Joined::Wait(waiter) => match waiter.wait_async(&key, self.dedupe_timeout).await {
-                    Waited::Done(value) => return (shape.wrap)(value),
+                    Waited::Done(value) => {
+                        self.memo_stats.count_waited();
+                        return (shape.wrap)(value);
+                    }
                     Waited::Retry => {}
                 },
             }
@@ -253,10 +268,7 @@ where
         shape: Shape<R, V>,
     ) -> R {
         let result = init();
-        if let Some(value) = (shape.value)(&result) {
-            let (hash, index) = self.locate(&key);
-            self.keep(hash, index, key, value.clone());
-        }
+        self.keep_undeduped(key, (shape.value)(&result));
         result
     }
 
@@ -269,10 +281,18 @@ where
         shape: Shape<R, V>,
     ) -> R {
         let result = init.await;
-        if let Some(value) = (shape.value)(&result) {
-            let (hash, index) = self.locate(&key);
-            self.keep(hash, index, key, value.clone());
-        }
+        self.keep_undeduped(key, (shape.value)(&result));
         result
+    }
+
+    /// Caches the cacheable value of an undeduplicated computation, or counts it as uncached.
+    fn keep_undeduped(&self, key: K, value: Option<&V>) {
+        match value {
+            Some(value) => {
+                let (hash, index) = self.locate(&key);
+                self.keep(hash, index, key, value.clone());
+            }
+            None => self.memo_stats.count_uncached(),
+        }
     }
 }

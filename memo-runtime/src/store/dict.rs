@@ -17,7 +17,7 @@ use crate::store::hash::DefaultHashBuilder;
 use crate::store::hooks::{dispose, notify, DeleteReason, Departed, Departures, Hook};
 use crate::store::policy::Policy;
 use crate::store::shard::{entry_overhead, slab_slack, Room, Shard, NEVER};
-use crate::store::stats::{write_opt, CacheInfo, DebugDisplay, ShardStats};
+use crate::store::stats::{write_opt, CacheInfo, Counters, DebugDisplay, MemoStats, ShardStats};
 use crate::sync::read_mostly::{ReadGuard, ReadMostly, ReaderSlot};
 use crate::sync::CachePadded;
 
@@ -77,6 +77,8 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     entry_overhead: usize,
     fixed_bytes: usize,
     hook_panics: AtomicU64,
+    /// Outcomes of the memoization layer's calls, and the baseline of `reset_stats`.
+    pub(crate) memo_stats: MemoStats,
     evict_cursor: AtomicUsize,
     name: String,
     /// Computations in flight for [`get_or_insert_with`](Self::get_or_insert_with) and
@@ -160,6 +162,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             entry_overhead: entry_overhead::<K, V>(settings.policy),
             fixed_bytes,
             hook_panics: AtomicU64::new(0),
+            memo_stats: MemoStats::default(),
             evict_cursor: AtomicUsize::new(0),
             name: settings.name,
             in_flight: OnceLock::new(),
@@ -514,13 +517,62 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
 
     /// A snapshot of counters, sizes and settings.
     pub fn info(&self) -> CacheInfo {
-        let mut stats = ShardStats::default();
         let (mut items, mut bytes) = (0, self.fixed_bytes);
+        let raw = self.raw_counters(|shard| {
+            items += shard.len();
+            bytes += shard.bytes();
+        });
+        let counters = self.memo_stats.report(raw);
+        CacheInfo {
+            name: self.name.clone(),
+            hits: counters.hits,
+            misses: counters.misses,
+            waited: counters.waited,
+            uncached: counters.uncached,
+            evictions: counters.evictions,
+            expirations: counters.expirations,
+            hook_panics: counters.hook_panics,
+            current_items: items,
+            current_size_bytes: bytes as u64,
+            deep_sizes: self.weigher.get().is_some(),
+            max_items: self.max_items(),
+            max_size_bytes: self.max_size().map(ByteSize::as_u64),
+            default_ttl: self.default_ttl(),
+        }
+    }
+
+    /// Sets every counter of [`info`](Self::info) (hits, misses, waited, uncached, evictions,
+    /// expirations, hook panics) back to zero, and keeps the entries: what
+    /// `functools.lru_cache`'s `cache_clear()` does to the statistics. [`purge`](Self::purge)
+    /// is the other half (it removes the entries and keeps the counters).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memo_runtime::FaasCacheDict;
+    ///
+    /// let cache: FaasCacheDict<u32, u32> = FaasCacheDict::new();
+    /// cache.insert(1, 10)?;
+    /// assert_eq!(cache.get(&1), Some(10));
+    /// assert_eq!(cache.info().hits, 1);
+    /// cache.reset_stats();
+    /// let info = cache.info();
+    /// assert_eq!((info.hits, info.misses, info.current_items), (0, 0, 1));
+    /// # Ok::<(), memo_runtime::CacheError>(())
+    /// ```
+    pub fn reset_stats(&self) {
+        let raw = self.raw_counters(|_| {});
+        self.memo_stats.reset(raw);
+    }
+
+    /// The counters of the shards, their reader slots and the hooks, as they are written;
+    /// `each` sees every shard once its expired entries are reclaimed.
+    fn raw_counters(&self, mut each: impl FnMut(&Shard<K, V>)) -> Counters {
+        let mut stats = ShardStats::default();
         self.each_shard(|shard, out| {
             shard.expire_due(&self.clock, out);
             stats.add(&shard.stats);
-            items += shard.len();
-            bytes += shard.bytes();
+            each(shard);
         });
         // Lookups under the shared lock count in the reader slots.
         for shard in self.shards.iter() {
@@ -529,18 +581,13 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
                 stats.misses += slot.misses();
             }
         }
-        CacheInfo {
-            name: self.name.clone(),
+        Counters {
             hits: stats.hits,
             misses: stats.misses,
             evictions: stats.evictions,
             expirations: stats.expirations,
             hook_panics: self.hook_panics.load(Ordering::Relaxed),
-            current_items: items,
-            current_size_bytes: bytes as u64,
-            max_items: self.max_items(),
-            max_size_bytes: self.max_size().map(ByteSize::as_u64),
-            default_ttl: self.default_ttl(),
+            ..Counters::default()
         }
     }
 }
