@@ -596,7 +596,7 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
 ///     assert_cache_key::<K1>(); ...; assert_cache_value::<V>();      // see `Key`
 ///     [assert_deep_size::<K1>(); ...]                              // max_size needs DeepSize
 ///     fn __memo_build<K0, Q0, V>(builder: Builder<(K0,), V>) -> FaasCacheDict<(K0,), V> { builder.build_lenient() }
-///     [const { assert_max_size_fits::<K, V>(MAX, NAME.len()) };]   // max_size checked at compile time
+///     [const { assert_max_size_fits::<K, V>(MAX) };]               // max_size checked at compile time
 ///     static __MEMO_STORE: LazyLock<FaasCacheDict<K, V>> =
 ///         LazyLock::new(|| { assert..; __memo_build::<..>(builder) });
 ///     &__MEMO_STORE
@@ -615,6 +615,12 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     let fn_name = function.item.sig.ident.unraw().to_string();
     let name = match &options.name {
         Some(name) => quote!(#name),
+        // In an `impl` block, `module::Type::f`: two types of one module may both have an
+        // `f`. Computed when the store is created, never on a call.
+        None if function.in_impl => {
+            let owner = key.store_fn(names);
+            quote!(::memo_runtime::__private::method_name(#owner, #fn_name))
+        }
         None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
     };
 
@@ -622,7 +628,7 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     let key_assertions = key.assertions();
     let mut assertions = key_assertions.clone();
     let mut builder = quote! {
-        <#store>::builder().name(#name)
+        <#store>::builder().static_name(#name)
     };
     if let Some(max_items) = &options.max_items {
         let n = Literal::usize_unsuffixed(max_items.value as usize);
@@ -644,7 +650,7 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
             ::memo_runtime::__private::assert_deep_size::<#value>();
         ));
         let fits = quote_spanned!(span=>
-            ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes, #name.len())
+            ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes)
         );
         // Evaluated when `f_cache` is compiled (`cargo build`, not `cargo check`). Evaluating
         // it in the static's initializer would run it under `cargo check` too, but rustc then

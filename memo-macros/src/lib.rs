@@ -61,7 +61,7 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | `policy` | `"s3fifo"` (default) or `"lru"` | eviction policy (see `memo_runtime::Policy`) |
 /// | `on_delete` | path to `fn(&K, &V, DeleteReason)`, or a closure | called for every entry that leaves |
 /// | `key`, `key_type` | an expression over the arguments, and its type | a custom key (`key = user.id, key_type = u64`) |
-/// | `name` | string | the name in `CacheInfo`; default `module_path::fn_name` |
+/// | `name` | string | the name in `CacheInfo`; default `module_path::fn_name`, and `module_path::Type::fn_name` in an `impl` block (the type as [`core::any::type_name`] writes it, generic arguments included: `Wrapper<u8>::get`) |
 /// | `result` | `true` / `false` | cache only `Ok` values; default: on when the return type's last path segment is `Result` with a type argument |
 /// | `option` | `true` / `false` | cache only `Some` values; default: on when the return type's last path segment is `Option`; on a `Result<Option<T>, E>`, `true` caches only `Ok(Some(..))` |
 /// | `dedupe` | `true` (default) / `false` | concurrent misses on one key compute once |

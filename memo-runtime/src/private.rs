@@ -37,27 +37,44 @@ pub fn miss<R>(compute: impl FnOnce() -> R) -> R {
     compute()
 }
 
-/// The largest fixed overhead that a one-shard store of `K` and `V` named with `name_len`
-/// bytes can have on any machine: its reader slots depend on the cores (at most
-/// 16 of them).
-pub const fn max_fixed_overhead<K, V>(name_len: usize) -> usize {
+/// The largest fixed overhead that a one-shard store of `K` and `V` can have on any machine:
+/// its reader slots depend on the cores (at most 16 of them). The store of a memoized
+/// function has a static name ([`Builder::static_name`](crate::Builder)), which it does not
+/// own: the name is not part of it.
+pub const fn max_fixed_overhead<K, V>() -> usize {
     crate::store::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
         1,
         crate::sync::read_mostly::MAX_SLOTS,
-        name_len,
+        0,
     )
 }
 
 /// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold the fixed
-/// overhead of a one-shard store named with `name_len` bytes on every machine, so that a bound
-/// accepted at compile time is never dropped by `build_lenient` at run time.
-pub const fn assert_max_size_fits<K, V>(max_size: u64, name_len: usize) {
-    let fixed = max_fixed_overhead::<K, V>(name_len);
+/// overhead of a one-shard store on every machine, so that a bound accepted at compile time is
+/// never dropped by `build_lenient` at run time.
+pub const fn assert_max_size_fits<K, V>(max_size: u64) {
+    let fixed = max_fixed_overhead::<K, V>();
     assert!(
         max_size > fixed as u64,
         "`max_size` is smaller than the cache's fixed overhead for these key and value types \
          (FaasCacheDict::fixed_overhead); raise it"
     );
+}
+
+/// The name of a memoized function in an `impl` block, `module::Type::function`: `owner` is
+/// the function item `Self::<fn>_cache`, whose type name is `module::Type::<fn>_cache` (a
+/// proc macro cannot name the `impl` block's type, and naming `Self` here would add a second
+/// error when `in_impl` is put on a free function). Generic arguments are included
+/// (`Wrapper<u8>::get`): each instantiation has its own store.
+///
+/// Called once, when the store is created: the name is leaked, like the store itself, so
+/// that it is a `&'static str` whatever `Self` is.
+pub fn method_name<F>(_owner: F, fn_name: &'static str) -> &'static str {
+    let path = std::any::type_name::<F>();
+    match path.rsplit_once("::") {
+        Some((self_type, _)) => Box::leak(format!("{self_type}::{fn_name}").into_boxed_str()),
+        None => fn_name,
+    }
 }
 
 type AnyRef = &'static (dyn Any + Send + Sync);
@@ -278,6 +295,18 @@ impl Default for ErasedStatic {
 mod tests {
     use super::*;
 
+    struct Pricing<T>(PhantomData<T>);
+    impl<T> Pricing<T> {
+        fn convert_cache() {}
+    }
+
+    #[test]
+    fn a_method_is_named_after_its_type() {
+        let name = method_name(Pricing::<u8>::convert_cache, "convert");
+        assert_eq!(name, "memo_runtime::__private::tests::Pricing<u8>::convert");
+        assert_eq!(method_name((), "f"), "f");
+    }
+
     #[test]
     fn one_instance_per_type() {
         static SLOT: ErasedStatic = ErasedStatic::new();
@@ -345,22 +374,19 @@ mod tests {
         type K = (u64, String);
         type V = Vec<u8>;
         let name = "some::module::function";
-        let smallest = max_fixed_overhead::<K, V>(name.len()) as u64 + 1;
-        assert_max_size_fits::<K, V>(smallest, name.len());
+        let smallest = max_fixed_overhead::<K, V>() as u64 + 1;
+        assert_max_size_fits::<K, V>(smallest);
         let store = crate::FaasCacheDict::<K, V>::builder()
-            .name(name)
+            .static_name(name)
             .max_size(smallest)
             .build_lenient();
         assert!((store.fixed_overhead() as u64) < smallest);
         assert_eq!(store.info().max_size_bytes, Some(smallest));
         // On every machine: one slot and the most slots bracket what the runtime picks.
-        let one_slot = crate::store::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(
-            1,
-            1,
-            name.len(),
-        );
+        let one_slot =
+            crate::store::dict::fixed_overhead_of::<K, V, crate::DefaultHashBuilder>(1, 1, 0);
         assert!(one_slot <= store.fixed_overhead());
-        assert!(store.fixed_overhead() <= max_fixed_overhead::<K, V>(name.len()));
+        assert!(store.fixed_overhead() <= max_fixed_overhead::<K, V>());
     }
 
     #[test]
@@ -368,9 +394,9 @@ mod tests {
     fn a_max_size_below_the_largest_fixed_overhead_fails_the_check() {
         type K = (u64,);
         let one_slot =
-            crate::store::dict::fixed_overhead_of::<K, u64, crate::DefaultHashBuilder>(1, 1, 4)
+            crate::store::dict::fixed_overhead_of::<K, u64, crate::DefaultHashBuilder>(1, 1, 0)
                 as u64;
         // Enough for one reader slot (the old check), not for every machine.
-        assert_max_size_fits::<K, u64>(one_slot + 1, 4);
+        assert_max_size_fits::<K, u64>(one_slot + 1);
     }
 }

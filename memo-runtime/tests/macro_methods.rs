@@ -224,3 +224,61 @@ fn an_excluded_mut_self_is_not_keyed() {
     );
     assert!(Pricing::charge_invalidate(4));
 }
+
+/// Two types of one module with a memoized `get` each: their names tell them apart.
+mod catalog {
+    use memo_runtime::faas_cached;
+
+    pub struct Books;
+    #[derive(Clone)]
+    pub struct Films;
+
+    impl Books {
+        #[faas_cached]
+        pub fn get(#[exclude] &self, id: u32) -> String {
+            format!("book {id}")
+        }
+    }
+
+    impl Films {
+        #[faas_cached]
+        pub fn get(#[exclude] &self, id: u32) -> String {
+            format!("film {id}")
+        }
+
+        #[faas_cached(name = "films")]
+        pub fn count() -> Self {
+            Films
+        }
+    }
+}
+
+#[test]
+fn a_method_is_named_after_its_type() {
+    use catalog::{Books, Films};
+    assert_eq!(Books.get(1), "book 1");
+    assert_eq!(Films.get(1), "film 1");
+    assert_eq!(
+        Books::get_cache_info().name,
+        "macro_methods::catalog::Books::get"
+    );
+    assert_eq!(
+        Films::get_cache_info().name,
+        "macro_methods::catalog::Films::get"
+    );
+    assert_eq!(Films::count_cache_info().name, "films", "`name` still wins");
+    // A generic impl block: the type's arguments are part of the name.
+    assert_eq!(
+        Wrapper::<u8>::described_cache_info().name,
+        "macro_methods::Wrapper<u8>::described"
+    );
+    assert_eq!(
+        Pair::<3>::width_cache_info().name,
+        "macro_methods::Pair<3>::width"
+    );
+    // A `Self` that borrows: lifetimes are erased.
+    assert_eq!(
+        Parser::version_cache_info().name,
+        "macro_methods::Parser<'_>::version"
+    );
+}

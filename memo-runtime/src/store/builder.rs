@@ -1,5 +1,6 @@
 //! [`Builder`]: configures and validates a [`FaasCacheDict`].
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
@@ -59,7 +60,7 @@ pub struct Builder<K, V, S = DefaultHashBuilder> {
     max_size: Option<Result<ByteSize, CacheError>>,
     default_ttl: Option<Duration>,
     on_delete: Option<Hook<K, V>>,
-    name: Option<String>,
+    name: Option<Cow<'static, str>>,
     clock: Clock,
     hasher: S,
     /// `None`: inline sizes.
@@ -156,7 +157,16 @@ impl<K, V, S> Builder<K, V, S> {
 
     /// The name shown by [`CacheInfo`](crate::CacheInfo) and in logs.
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.name = Some(Cow::Owned(name.into()));
+        self
+    }
+
+    /// A name that lives as long as the program, which the store then need not own nor count
+    /// in its fixed overhead: for generated code, whose compile-time check of `max_size` must
+    /// not depend on the name.
+    #[doc(hidden)]
+    pub fn static_name(mut self, name: &'static str) -> Self {
+        self.name = Some(Cow::Borrowed(name));
         self
     }
 
@@ -307,7 +317,7 @@ impl<K, V, S> Builder<K, V, S> {
             max_items: self.max_items,
             default_ttl: self.default_ttl,
             on_delete: self.on_delete,
-            name: self.name.unwrap_or_else(|| "FaasCacheDict".to_owned()),
+            name: self.name.unwrap_or(Cow::Borrowed("FaasCacheDict")),
             clock: self.clock,
             hasher: self.hasher,
             weigher: self.weigher,

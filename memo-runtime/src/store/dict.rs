@@ -1,5 +1,6 @@
 //! [`FaasCacheDict`]: the thread-safe store.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -80,7 +81,9 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     /// Outcomes of the memoization layer's calls, and the baseline of `reset_stats`.
     pub(crate) memo_stats: MemoStats,
     evict_cursor: AtomicUsize,
-    name: String,
+    /// Borrowed for a memoized function's name, a string of the program that the store does
+    /// not own (nor count in its fixed overhead).
+    name: Cow<'static, str>,
     /// Computations in flight for [`get_or_insert_with`](Self::get_or_insert_with) and
     /// friends; created on first use.
     pub(crate) in_flight: OnceLock<Box<InFlight<K, V>>>,
@@ -99,7 +102,7 @@ pub(crate) struct Settings<K, V, S> {
     pub(crate) max_items: Option<usize>,
     pub(crate) default_ttl: Option<Duration>,
     pub(crate) on_delete: Option<Hook<K, V>>,
-    pub(crate) name: String,
+    pub(crate) name: Cow<'static, str>,
     pub(crate) clock: Clock,
     pub(crate) hasher: S,
     pub(crate) weigher: Option<Weigher<K, V>>,
@@ -147,7 +150,11 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         let shards: Box<[_]> = (0..settings.shards)
             .map(|_| CachePadded(ReadMostly::new(Shard::new(settings.policy), slots)))
             .collect();
-        let fixed_bytes = fixed_overhead_of::<K, V, S>(shards.len(), slots, settings.name.len());
+        let owned_name = match &settings.name {
+            Cow::Owned(name) => name.len(),
+            Cow::Borrowed(_) => 0,
+        };
+        let fixed_bytes = fixed_overhead_of::<K, V, S>(shards.len(), slots, owned_name);
         FaasCacheDict {
             shards,
             policy: settings.policy,
@@ -524,7 +531,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         });
         let counters = self.memo_stats.report(raw);
         CacheInfo {
-            name: self.name.clone(),
+            name: self.name.to_string(),
             hits: counters.hits,
             misses: counters.misses,
             waited: counters.waited,
@@ -924,8 +931,8 @@ where
     }
 }
 
-/// The fixed overhead of a store with these types, shard count and name length: the store
-/// itself, its shards with their worst-case spare node storage, and its registry of
+/// The fixed overhead of a store with these types, shard count and length of the name it owns
+/// (a memoized function's name is a `&'static str`, owned by nobody): the store itself, its shards with their worst-case spare node storage, and its registry of
 /// computations in flight (allocated on first use).
 pub(crate) const fn fixed_overhead_of<K, V, S>(
     shards: usize,
