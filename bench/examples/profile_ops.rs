@@ -1,8 +1,9 @@
 //! One operation in a loop, for instruction counts under callgrind:
 //! `valgrind --tool=callgrind target/release/examples/profile_ops <contender> <op> [entries]`,
-//! with contender `faas`, `faas-lru`, `faas-macro`, `faas-method` (a memoized method), `quick`
-//! or `lru` (`Mutex<lru::LruCache>`),
-//! and op `hit` or `miss`; the other modes (`time`, `time-miss`, `zipf`, `insert-bytes`) are described where they are
+//! with contender `faas`, `faas-ttl` (every entry with a TTL of an hour), `faas-lru`,
+//! `faas-macro`, `faas-macro-ttl`, `faas-method` (a memoized method), `quick` or `lru`
+//! (`Mutex<lru::LruCache>`), and op `hit` or `miss`; the other modes (`time`, `time-miss`,
+//! `zipf`, `insert-bytes`) are described where they are
 //! defined.
 
 use std::hint::black_box;
@@ -11,6 +12,11 @@ use memo_runtime::{faas_cached, FaasCacheDict, Policy};
 
 #[faas_cached(max_items = 10_000)]
 fn memoized(x: u64) -> u64 {
+    x ^ 1
+}
+
+#[faas_cached(ttl = 3600, max_items = 10_000)]
+fn memoized_ttl(x: u64) -> u64 {
     x ^ 1
 }
 
@@ -39,11 +45,13 @@ fn main() {
         }
     };
     let faas = |policy| {
-        let c: FaasCacheDict<u64, u64> = FaasCacheDict::builder()
+        let mut builder = FaasCacheDict::builder()
             .max_items(entries as usize)
-            .policy(policy)
-            .build()
-            .unwrap();
+            .policy(policy);
+        if contender == "faas-ttl" {
+            builder = builder.default_ttl(std::time::Duration::from_secs(3600));
+        }
+        let c: FaasCacheDict<u64, u64> = builder.build().unwrap();
         for k in 0..entries {
             c.insert(k, k).unwrap();
         }
@@ -64,11 +72,11 @@ fn main() {
         return zipf_hit_ratio(n(2), n(3), n(4));
     }
     match (contender, op) {
-        ("faas" | "faas-lru", _) => {
-            let policy = if contender == "faas" {
-                Policy::S3Fifo
-            } else {
+        ("faas" | "faas-ttl" | "faas-lru", _) => {
+            let policy = if contender == "faas-lru" {
                 Policy::Lru
+            } else {
+                Policy::S3Fifo
             };
             let c = faas(policy);
             for i in 0..ops {
@@ -86,6 +94,15 @@ fn main() {
             for i in 0..ops {
                 let k = key_at(i);
                 acc += memoized(black_box(k));
+            }
+        }
+        ("faas-macro-ttl", _) => {
+            for k in 0..entries {
+                memoized_ttl(k);
+            }
+            for i in 0..ops {
+                let k = key_at(i);
+                acc += memoized_ttl(black_box(k));
             }
         }
         ("faas-method", _) => {
@@ -147,6 +164,11 @@ fn warm_lru(entries: u64) -> parking_lot::Mutex<lru::LruCache<u64, u64>> {
 fn time_hits(entries: u64) {
     let faas: FaasCacheDict<u64, u64> =
         FaasCacheDict::builder().max_items(100_000).build().unwrap();
+    let faas_ttl: FaasCacheDict<u64, u64> = FaasCacheDict::builder()
+        .max_items(100_000)
+        .default_ttl(std::time::Duration::from_secs(3600))
+        .build()
+        .unwrap();
     let quick = quick_cache::sync::Cache::<u64, u64>::new(100_000);
     let mut order: Vec<u64> = (0..entries).collect();
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
@@ -158,8 +180,10 @@ fn time_hits(entries: u64) {
     }
     for &k in &order {
         faas.insert(k, k).unwrap();
+        faas_ttl.insert(k, k).unwrap();
         quick.insert(k, k);
         memoized(k);
+        memoized_ttl(k);
     }
     let run = |f: &dyn Fn(u64) -> u64| {
         let start = std::time::Instant::now();
@@ -172,15 +196,18 @@ fn time_hits(entries: u64) {
         black_box(acc);
         start.elapsed().as_nanos() as f64 / (10 * order.len()) as f64
     };
-    let mut best = [f64::MAX; 3];
+    let mut best = [f64::MAX; 5];
     for _ in 0..200 {
         best[0] = best[0].min(run(&|k| faas.get(&k).unwrap_or(0)));
         best[1] = best[1].min(run(&|k| quick.get(&k).unwrap_or(0)));
         best[2] = best[2].min(run(&|k| memoized(k)));
+        best[3] = best[3].min(run(&|k| faas_ttl.get(&k).unwrap_or(0)));
+        best[4] = best[4].min(run(&|k| memoized_ttl(k)));
     }
     println!(
-        "min ns/hit: faas get {:.2}, quick_cache {:.2}, memoized {:.2}",
-        best[0], best[1], best[2]
+        "min ns/hit: faas get {:.2}, quick_cache {:.2}, memoized {:.2}, faas get (TTL) {:.2}, \
+         memoized (TTL) {:.2}",
+        best[0], best[1], best[2], best[3], best[4]
     );
 }
 

@@ -52,10 +52,13 @@
 //!
 //! # Time
 //!
-//! TTLs are measured with a coarse clock (a millisecond ticker thread, started when the first
-//! TTL is set), because reading the precise clock costs more than a cache hit. Expired entries
-//! are never returned or counted, and are reclaimed by a timer wheel during writes, without
-//! scanning the store. Tests inject a [`MockClock`].
+//! TTLs are measured with the kernel's coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` through
+//! the vDSO on Linux: about 6 ns, against 30-40 ns for `Instant::now()`), read at every check
+//! of an expiry and never cached by a background thread: a process frozen between invocations
+//! (a FaaS instance, SIGSTOP) never gets back an entry that expired during the freeze. A hit on
+//! an entry without a TTL reads no clock. Expiry is exact to the kernel's tick (1-4 ms).
+//! Expired entries are never returned or counted, and are reclaimed by a timer wheel during
+//! writes, without scanning the store. Tests inject a [`MockClock`].
 //!
 //! # Threads
 //!

@@ -691,7 +691,7 @@ where
         let expires = if ttl_nanos == NEVER {
             NEVER
         } else {
-            self.clock.now_nanos_for_expiry().saturating_add(ttl_nanos)
+            self.clock.now_nanos().saturating_add(ttl_nanos)
         };
         let mut out = Departures::new();
         let replaced = self.with_shard(index, |shard| {
@@ -889,10 +889,7 @@ where
         Q: ?Sized + Hash + Equivalent<K>,
     {
         let expires = match ttl {
-            Some(ttl) => self
-                .clock
-                .now_nanos_for_expiry()
-                .saturating_add(duration_nanos(ttl)),
+            Some(ttl) => self.clock.now_nanos().saturating_add(duration_nanos(ttl)),
             None => NEVER,
         };
         self.set_expiry(key, expires)

@@ -279,7 +279,7 @@ impl<K, V> Shard<K, V> {
     {
         debug_assert_eq!(self.policy, Policy::S3Fifo);
         let node = self.find_node(hash, key)?;
-        if node.expires != NEVER && node.expires <= clock.now_nanos_for_hit() {
+        if node.expires != NEVER && node.expires <= clock.now_nanos() {
             return None;
         }
         let freq = node.freq.load(Ordering::Relaxed);
