@@ -580,13 +580,14 @@ mod tests {
         std::thread::scope(|s| {
             let readers: Vec<_> = (0..3).map(|_| s.spawn(|| *lock.read())).collect();
             let writer = s.spawn(|| *lock.write() += 10);
-            std::thread::sleep(std::time::Duration::from_millis(100));
+            // Waiters spin, then yield, then park: on a loaded host the yields alone can take
+            // longer than any fixed sleep, so wait (generously) for the first to park.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while lock.state.load(Ordering::Relaxed) & PARKED == 0 {
+                assert!(std::time::Instant::now() < deadline, "nobody parked");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             assert!(readers.iter().all(|r| !r.is_finished()) && !writer.is_finished());
-            assert_ne!(
-                lock.state.load(Ordering::Relaxed) & PARKED,
-                0,
-                "nobody parked"
-            );
             *guard += 1;
             drop(guard);
             for reader in readers {
