@@ -6,7 +6,7 @@ use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::visit::Visit;
 use syn::{
     FnArg, GenericArgument, GenericParam, Ident, ItemFn, Pat, PatIdent, PathArguments, ReturnType,
-    Stmt, Type, TypeReference,
+    Signature, Type, TypeReference,
 };
 
 use crate::args::Options;
@@ -14,9 +14,12 @@ use crate::ctxt::Ctxt;
 use crate::symbol;
 
 pub(crate) struct Function {
-    /// The function with `#[exclude]` attributes removed and destructuring parameter patterns
-    /// replaced by plain bindings (the patterns move to the start of the body).
+    /// The function with `#[exclude]` attributes removed: the body of `<fn>_uncached`.
     pub(crate) item: ItemFn,
+    /// The signature of the memoized function: every parameter bound to a plain name (the
+    /// [`Param::ident`]s; `mut` and destructuring patterns stay with the body, in
+    /// `<fn>_uncached`), `mut self` as `self`.
+    pub(crate) memo_sig: Signature,
     pub(crate) is_async: bool,
     pub(crate) receiver: Option<ReceiverArg>,
     pub(crate) params: Vec<Param>,
@@ -110,7 +113,7 @@ impl Function {
         check_signature(ctxt, &item);
         let mut receiver = None;
         let mut params = Vec::new();
-        let mut unpack = Vec::<Stmt>::new();
+        let mut memo_sig = item.sig.clone();
         for (i, input) in item.sig.inputs.iter_mut().enumerate() {
             match input {
                 FnArg::Receiver(recv) => {
@@ -155,14 +158,9 @@ impl Function {
                             subpat: None,
                             ..
                         }) => ident.clone(),
-                        pattern => {
-                            // `(a, b): (u64, u64)`: bind the whole argument, destructure in
-                            // the body.
-                            let ident = format_ident!("__memo_arg{}", i);
-                            unpack.push(syn::parse_quote!(let #pattern = #ident;));
-                            *arg.pat = syn::parse_quote!(#ident);
-                            ident
-                        }
+                        // `(a, b): (u64, u64)`: the memoized function binds the whole
+                        // argument, `<fn>_uncached` destructures it.
+                        _ => format_ident!("__memo_arg{}", i),
                     };
                     let key = if excluded || options.key.is_some() {
                         KeyPart::Owned
@@ -178,9 +176,25 @@ impl Function {
                 }
             }
         }
-        if !unpack.is_empty() {
-            unpack.append(&mut item.block.stmts);
-            item.block.stmts = unpack;
+        // The memoized function's parameters: the same, minus `#[exclude]`, each a plain
+        // binding (`mut` would be unused there).
+        let mut typed = params.iter();
+        for (memo_input, input) in memo_sig.inputs.iter_mut().zip(&item.sig.inputs) {
+            *memo_input = input.clone();
+            match memo_input {
+                FnArg::Receiver(recv) => {
+                    if recv.reference.is_none() {
+                        recv.mutability = None;
+                    }
+                }
+                FnArg::Typed(arg) => {
+                    // `params` has one entry per typed argument, in order.
+                    if let Some(param) = typed.next() {
+                        let ident = &param.ident;
+                        *arg.pat = syn::parse_quote!(#ident);
+                    }
+                }
+            }
         }
         let output = output(ctxt, options, &item.sig.output);
         let mentions_self = {
@@ -197,6 +211,7 @@ impl Function {
                 .as_ref()
                 .is_some_and(names_thread_unsafe_type);
         Function {
+            memo_sig,
             maybe_not_thread_safe,
             is_async: item.sig.asyncness.is_some(),
             in_impl: options.in_impl || receiver.is_some() || mentions_self,

@@ -5,7 +5,7 @@ use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{GenericParam, Ident};
+use syn::{Attribute, GenericParam, Ident, Meta};
 
 use crate::args::Options;
 use crate::ast::{end_spans, span_of, Function, KeyPart, ReceiverKind, Shape};
@@ -18,6 +18,8 @@ struct Names {
     invalidate: Ident,
     clear: Ident,
     reset_stats: Ident,
+    uncached: Ident,
+    prime: Ident,
     /// `Self::` inside an `impl` block, nothing for a free function.
     prefix: TokenStream,
 }
@@ -32,6 +34,8 @@ impl Names {
             invalidate: named("invalidate"),
             clear: named("cache_clear"),
             reset_stats: named("reset_stats"),
+            uncached: named("uncached"),
+            prime: named("prime"),
             prefix: if function.in_impl {
                 quote!(Self::)
             } else {
@@ -75,9 +79,10 @@ fn expand(options: &Options, function: &Function) -> TokenStream {
     let names = Names::new(function);
     let key = Key::new(options, function);
     let memoized = memoized(options, function, &names, &key);
+    let uncached = uncached_fn(function, &names);
     let cache = cache_fn(options, function, &names, &key);
     let helpers = helpers(function, &names, &key);
-    quote!(#memoized #cache #helpers)
+    quote!(#memoized #uncached #cache #helpers)
 }
 
 /// What a failed expansion emits: the function unchanged (so that callers and IDEs keep
@@ -150,6 +155,8 @@ struct Part {
     helper_lookup: TokenStream,
     /// The owned value, for a miss.
     owned: TokenStream,
+    /// The owned value in a helper, whose receiver is always `&self`.
+    helper_owned: TokenStream,
     /// For a `&T` argument, the spans of the ends of `T`.
     borrowed_spans: Option<(Span, Span)>,
 }
@@ -177,6 +184,7 @@ impl Key {
             };
             parts.push(Part {
                 owned: clone_call(&self_ty, &lookup),
+                helper_owned: clone_call(&self_ty, self_token),
                 owned_ty: self_ty.clone(),
                 lookup_ty: self_ty,
                 lookup,
@@ -208,6 +216,7 @@ impl Key {
                 lookup_ty: param.key.lookup_type(&param.ty),
                 helper_lookup: lookup.clone(),
                 lookup,
+                helper_owned: owned.clone(),
                 owned,
                 borrowed_spans,
             });
@@ -276,11 +285,14 @@ impl Key {
         quote!(::memo_runtime::FaasCacheDict<#key, #value>)
     }
 
-    /// The owned key, for a miss.
-    fn owned(&self) -> TokenStream {
+    /// The owned key, for a miss, or in a helper (`in_helper`), where the receiver is `&self`.
+    fn owned(&self, in_helper: bool) -> TokenStream {
         match &self.shape {
             KeyShape::Tuple(parts) => {
-                let owned = parts.iter().map(|p| &p.owned);
+                let owned =
+                    parts
+                        .iter()
+                        .map(|p| if in_helper { &p.helper_owned } else { &p.owned });
                 quote!((#(#owned,)*))
             }
             KeyShape::Custom(_) => quote!(__memo_key),
@@ -465,17 +477,17 @@ impl Generic {
 ///     if let Some(__memo_hit) = __memo_get::<A, A, V>(__memo_store, (&a,)) {  // no clone on a hit
 ///         return [Ok|Some](__memo_hit);
 ///     }
-///     __memo_miss::<A, A, V, _, _, _>(__memo_store, move || ((a.clone(),), move || -> R { body }), shape)
-///     // async: __memo_miss_async::<..>(store, key, async move { body }, shape).await
+///     __memo_miss::<A, A, V, _, _, _>(__memo_store, move || ((a.clone(),), move || [Self::]f_uncached(a)), shape)
+///     // async: __memo_miss_async::<..>(store, key, [Self::]f_uncached(a), shape).await
 /// }
 /// ```
+///
+/// The signature is [`Function::memo_sig`]: parameters bound to plain names, which are passed
+/// on to `f_uncached`, where the body is.
 fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) -> TokenStream {
-    let syn::ItemFn {
-        attrs,
-        vis,
-        sig,
-        block,
-    } = &function.item;
+    let vis = &function.item.vis;
+    let sig = &function.memo_sig;
+    let attrs = memoized_attrs(&function.item.attrs);
     let returns = &function.output.returns;
     let (wrap_hit, shape) = match function.output.shape {
         Shape::Plain => (quote!(__memo_hit), quote!(PLAIN)),
@@ -504,7 +516,7 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
         quote!(::core::option::Option<V>),
         quote!(__memo_store.get(#lookup)),
     );
-    let owned = key.owned();
+    let owned = key.owned(false);
     let (miss_fn, compute) = if function.is_async {
         let method = if dedupe {
             quote!(compute_missed_async)
@@ -526,16 +538,9 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
             quote!(impl ::core::future::Future<Output = R>),
             quote!(__memo_store.#method(__memo_key, __memo_compute, __memo_shape)),
         );
+        let body = uncached_call(function, names);
         let compute = quote! {
-            #miss(
-                __memo_store,
-                #owned,
-                async move {
-                    let __memo_out: #returns = #block;
-                    __memo_out
-                },
-                #shape,
-            ).await
+            #miss(__memo_store, #owned, #body, #shape).await
         };
         (miss_fn, compute)
     } else {
@@ -566,8 +571,9 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
                 })
             },
         );
+        let body = uncached_call(function, names);
         let compute = quote! {
-            #miss(__memo_store, move || (#owned, move || -> #returns #block), #shape)
+            #miss(__memo_store, move || (#owned, move || -> #returns { #body }), #shape)
         };
         (miss_fn, compute)
     };
@@ -587,6 +593,99 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
             }
             #compute
         }
+    }
+}
+
+/// The user's attributes for the memoized function. `#[expect(lint)]` becomes
+/// `#[allow(lint)]` there: the body, where most lints fire, is in `f_uncached`, which keeps the
+/// `expect` (see [`uncached_attrs`]), and an expectation no lint meets is itself a warning.
+fn memoized_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .map(|attr| {
+            let mut attr = attr.clone();
+            if let Meta::List(list) = &mut attr.meta {
+                if list.path.is_ident("expect") {
+                    list.path = syn::parse_quote!(allow);
+                }
+            }
+            attr
+        })
+        .collect()
+}
+
+/// The user's attributes that also apply to `f_uncached`, which holds the body: lint levels,
+/// `cfg`, and those about the body (`must_use`, `track_caller`, `inline`, `cold`). Documentation
+/// and other attributes (`deprecated`, `tracing::instrument`, a framework's route) belong to
+/// the memoized function only.
+fn uncached_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    const KEPT: &[&str] = &[
+        "allow",
+        "warn",
+        "deny",
+        "forbid",
+        "expect",
+        "cfg",
+        "cfg_attr",
+        "must_use",
+        "track_caller",
+        "inline",
+        "cold",
+    ];
+    attrs
+        .iter()
+        .filter(|attr| KEPT.iter().any(|kept| attr.path().is_ident(kept)))
+}
+
+/// ```text
+/// /// Calls [`f`] without its cache ...
+/// #lint_attrs #vis #original_sig_with_name_f_uncached #original_body
+/// ```
+fn uncached_fn(function: &Function, names: &Names) -> TokenStream {
+    let syn::ItemFn {
+        attrs,
+        vis,
+        sig,
+        block,
+    } = &function.item;
+    let mut sig = sig.clone();
+    sig.ident = names.uncached.clone();
+    let fn_name = function.item.sig.ident.unraw().to_string();
+    let link = if function.in_impl {
+        format!("[`{fn_name}`](Self::{fn_name})")
+    } else {
+        format!("[`{fn_name}`]")
+    };
+    let doc = format!(
+        "Calls {link} without its cache: runs the body, neither looking up nor storing the \
+         result, and counts nothing in `{fn_name}_cache_info()` (like `functools`' \
+         `__wrapped__`)."
+    );
+    let attrs = uncached_attrs(attrs);
+    quote! {
+        #[doc = #doc]
+        #(#attrs)*
+        #[allow(dead_code)]
+        #vis #sig #block
+    }
+}
+
+/// `[Self::]f_uncached([self,] a, b)`: the memoized function's miss runs the body through
+/// it. Spanned like [`Key::store_call`], for the same reason.
+fn uncached_call(function: &Function, names: &Names) -> TokenStream {
+    let prefix = &names.prefix;
+    let uncached = Ident::new(&names.uncached.to_string(), Span::call_site());
+    let receiver = function.receiver.as_ref().map(|r| {
+        let token = &r.token;
+        quote!(#token,)
+    });
+    let args = function.params.iter().map(|p| &p.ident);
+    let call = quote!(#prefix #uncached(#receiver #(#args),*));
+    if function.item.sig.unsafety.is_some() {
+        // The caller of an `unsafe fn` upholds its contract for the body too.
+        quote!(unsafe { #call })
+    } else {
+        call
     }
 }
 
@@ -783,6 +882,11 @@ fn lifetime_generics(function: &Function) -> TokenStream {
 /// #vis fn f_cache_info() -> CacheInfo { f_cache().info() }
 /// #vis fn f_cache_clear() { f_cache().purge() }
 /// #vis fn f_reset_stats() { f_cache().reset_stats() }
+/// #vis fn f_prime([&self,] a: A, b: &str, value: V) -> Result<Option<V>, CacheError> {
+///     assert_cache_key::<A>(); ..;                                          // see `Key`
+///     fn __memo_insert<K0, K1, Q0, Q1, V>(store, key: (K0, K1), value: V) -> Result<..> { store.insert(key, value) }
+///     __memo_insert::<A, String, A, str, V>(f_cache(), (a.clone(), b.to_owned()), value)
+/// }
 /// #vis fn f_invalidate([&self,] a: A, b: &str) -> bool {
 ///     assert_cache_key::<A>(); ..;                                          // see `Key`
 ///     fn __memo_remove<K0, K1, Q0, Q1, V>(store, lookup: (&Q0, &Q1)) -> bool { store.remove(&KeyRef(lookup)).is_some() }
@@ -822,14 +926,15 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         // `&self` whatever the method takes: invalidating needs no ownership of `self` (a
         // by-value receiver is not consumed) and no exclusive access.
         .map(|_| quote!(&self,));
-    let params = function
+    let params: Vec<TokenStream> = function
         .params
         .iter()
         .filter(|p| custom_key || !p.excluded)
         .map(|p| {
             let (ident, ty) = (&p.ident, &p.ty);
             quote!(#ident: #ty)
-        });
+        })
+        .collect();
     let generic = key.generic();
     let (key_ty, lookup_param, lookup) = (&generic.key, &generic.lookup_param, &generic.lookup);
     let (remove_fn, remove) = generic.helper(
@@ -838,6 +943,17 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         quote!(__memo_store: &::memo_runtime::FaasCacheDict<#key_ty, V>, #lookup_param),
         quote!(bool),
         quote!(__memo_store.remove(#lookup).is_some()),
+    );
+    let (insert_fn, insert) = generic.helper(
+        "__memo_insert",
+        &[],
+        quote! {
+            __memo_store: &::memo_runtime::FaasCacheDict<#key_ty, V>,
+            __memo_key: #key_ty,
+            __memo_value: V,
+        },
+        quote!(::core::result::Result<::core::option::Option<V>, ::memo_runtime::CacheError>),
+        quote!(__memo_store.insert(__memo_key, __memo_value)),
     );
     let (assertions, prepare, lookup_arg) = (key.assertions(), &key.prepare, key.lookup_arg(true));
     let store_call = key.store_call(names);
@@ -865,8 +981,39 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
             #store_call.reset_stats()
         }
     };
+    let prime = &names.prime;
+    let value_ty = &key.value;
+    // The value's parameter: `value`, unless an argument has that name.
+    let value = ["value", "cached_value", "__memo_value"]
+        .into_iter()
+        .map(|name| Ident::new(name, Span::call_site()))
+        .find(|name| function.params.iter().all(|p| p.ident != *name))
+        .unwrap_or_else(|| Ident::new("__memo_value_", Span::call_site()));
+    let owned = key.owned(true);
+    let prime_doc = format!(
+        "Stores `{value}` as the result of {link} for these arguments, without running it, \
+         and returns the value it replaced. For a function whose `Err` or `None` results are not \
+         cached, `{value}` is the `Ok` or `Some` value. The entry gets the cache's `ttl`, and \
+         may evict others to fit its bounds.\n\n\
+         # Errors\n\n\
+         [`CacheError::DataTooLarge`](::memo_runtime::CacheError::DataTooLarge) when the entry \
+         alone exceeds `max_size`: nothing is stored."
+    );
     quote! {
         #info_and_clear
+
+        #[doc = #prime_doc]
+        #[allow(dead_code, unused_variables, clippy::needless_lifetimes, clippy::needless_pass_by_value)]
+        #vis fn #prime #generics(
+            #receiver #(#params,)* #value: #value_ty
+        ) -> ::core::result::Result<::core::option::Option<#value_ty>, ::memo_runtime::CacheError>
+        #where_clause
+        {
+            #assertions
+            #insert_fn
+            #prepare
+            #insert(#store_call, #owned, #value)
+        }
 
         #[doc = #invalidate_doc]
         #[allow(dead_code, unused_variables, clippy::needless_lifetimes)]

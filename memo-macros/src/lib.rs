@@ -68,6 +68,47 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | `dedupe_timeout` | seconds > 0 (default 30) | how long waiters wait for a computation that shows no progress |
 /// | `in_impl` | flag (or `in_impl = true`) | the function is in an `impl` block but mentions neither `self` nor `Self` (see [Methods](#methods)) |
 ///
+/// # Generated helpers
+///
+/// Next to `fn f`, with its visibility (associated functions, `Self::f_cache_info()`, inside an
+/// `impl` block):
+///
+/// | item | meaning |
+/// | --- | --- |
+/// | `f_cache_info() -> CacheInfo` | statistics and bounds: each call is one hit, one miss (the body ran) or one wait for another caller computing the same key (`waited`) |
+/// | `f_invalidate(args) -> bool` | removes the entry these arguments would hit; `true` if there was one |
+/// | `f_cache_clear()` | removes every entry (delete hooks run); the statistics stay |
+/// | `f_reset_stats()` | sets the statistics back to zero; the entries stay (`functools`' `cache_clear()` is both) |
+/// | `f_uncached(args) -> R` | the body without the cache: nothing looked up, stored or counted (`functools`' `__wrapped__`); `async` for an `async fn` |
+/// | `f_prime(args, value) -> Result<Option<V>, CacheError>` | stores `value` for these arguments without running the body; returns the value it replaced |
+/// | `f_cache() -> &'static FaasCacheDict<K, V>` | the store itself |
+///
+/// `f_invalidate` and `f_prime` take the arguments that form the key (all of them with
+/// `key = ...`), and `&self` for a method keyed on `self`, whatever its receiver. `V` is the
+/// cached value: `T` for a `Result<T, E>` or `Option<T>` return. `f_uncached` has the
+/// function's own signature; the function's lint attributes, `cfg`, `must_use`, `inline` and
+/// `track_caller` apply to it too (it holds the body: an `#[expect]` is met there). Only
+/// `f_uncached` of an `async fn` is async.
+///
+/// ```
+/// use memo_runtime::faas_cached;
+///
+/// #[faas_cached(max_items = 1000)]
+/// fn price(sku: &str) -> u64 {
+///     sku.len() as u64 * 100 // the slow part
+/// }
+///
+/// fn main() -> Result<(), memo_runtime::CacheError> {
+///     price_prime("apple", 42)?; // known in advance: no computation
+///     assert_eq!(price("apple"), 42);
+///     assert_eq!(price_uncached("apple"), 500); // the body, bypassing the cache
+///     assert_eq!(price_cache_info().hits, 1);
+///     price_reset_stats();
+///     assert_eq!(price_cache_info().hits, 0);
+///     Ok(())
+/// }
+/// ```
+///
 /// # Arguments and the key
 ///
 /// The key is the tuple of the arguments, owned (`(u64,)` for one argument): `&str` becomes
