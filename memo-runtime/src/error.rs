@@ -33,6 +33,17 @@ pub enum CacheError {
         /// What is accepted.
         reason: &'static str,
     },
+    /// A second-level tier (disk, Redis) that cannot be used, found when the store is built:
+    /// a directory that cannot be created or written, a file that is not a faas-memo
+    /// database or was written by a newer version, an unreachable server.
+    TierUnavailable {
+        /// The tier's kind: `"disk"`, `"redis"`.
+        tier: &'static str,
+        /// Where: the database file's path, the server's URL (without its password).
+        location: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl fmt::Display for CacheError {
@@ -56,6 +67,11 @@ impl fmt::Display for CacheError {
                 value,
                 reason,
             } => write!(f, "invalid {name} = {value}: {reason}"),
+            CacheError::TierUnavailable {
+                tier,
+                location,
+                reason,
+            } => write!(f, "{tier} tier at {location} cannot be used: {reason}"),
         }
     }
 }

@@ -68,7 +68,9 @@
 //!
 //! # Cargo features
 //!
-//! None: the runtime has no optional parts yet.
+//! | feature | adds |
+//! | --- | --- |
+//! | `tier` | the [tier layer](tier): second-level stores under the memory store, read through on a miss (serde, postcard); turned on by the tier features, or alone for a [`Tier`](tier::Tier) of your own |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -83,6 +85,7 @@ mod memo;
 mod size;
 mod store;
 mod sync;
+pub mod tier;
 
 pub use clock::{Clock, MockClock};
 pub use error::CacheError;
@@ -97,6 +100,7 @@ pub use store::hooks::DeleteReason;
 pub use store::key_ref::KeyRef;
 pub use store::policy::Policy;
 pub use store::stats::CacheInfo;
+pub use tier::info::TierInfo;
 
 #[doc(hidden)]
 #[path = "private.rs"]

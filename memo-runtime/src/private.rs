@@ -11,6 +11,7 @@ use std::sync::{OnceLock, RwLock};
 pub use std::sync::LazyLock;
 
 pub use crate::memo::memoize::Shape;
+pub use crate::tier::private::*;
 
 impl<V, E> Shape<Result<Option<V>, E>, V> {
     /// `option = true` on a `Result<Option<V>, E>`: only `Ok(Some(..))` is cached; `Ok(None)`

@@ -62,6 +62,18 @@ impl Clock {
         }
     }
 
+    /// The wall-clock time now: `SystemTime::now()`, or a [`MockClock`]'s reading. Tiers
+    /// store absolute expiries, shared with other processes, in this time.
+    #[cfg_attr(not(feature = "tier"), allow(dead_code))]
+    pub(crate) fn system_now(&self) -> SystemTime {
+        match &self.0 {
+            ClockKind::System => SystemTime::now(),
+            ClockKind::Mock(state) => {
+                state.system_base + Duration::from_nanos(state.nanos.load(Ordering::Acquire))
+            }
+        }
+    }
+
     /// Converts a wall-clock instant into this clock's monotonic nanoseconds (saturating).
     pub(crate) fn nanos_at(&self, at: SystemTime) -> u64 {
         let (now_nanos, now_system) = match &self.0 {

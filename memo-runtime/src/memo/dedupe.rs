@@ -498,6 +498,23 @@ impl Timer {
     }
 }
 
+/// A future that resolves at `at`, woken by the timer thread: a pause for an async caller
+/// that blocks no thread, under any executor.
+#[cfg(feature = "tier")]
+pub(crate) fn sleep_until(at: Instant) -> impl Future<Output = ()> {
+    let mut armed = false;
+    std::future::poll_fn(move |cx| {
+        if Instant::now() >= at {
+            return Poll::Ready(());
+        }
+        if !armed {
+            armed = true;
+            timer().wake_at(at, cx.waker().clone());
+        }
+        Poll::Pending
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -154,7 +154,13 @@ where
 
     /// Caches a leader's cacheable value and releases its waiters, handing them a copy if
     /// some may be waiting.
-    fn finish_lead(&self, lead: Lead<'_, K, V>, located: (u64, usize), key: K, value: Option<&V>) {
+    pub(crate) fn finish_lead(
+        &self,
+        lead: Lead<'_, K, V>,
+        located: (u64, usize),
+        key: K,
+        value: Option<&V>,
+    ) {
         let Some(value) = value else {
             self.memo_stats.count_uncached();
             return lead.finish(None);
@@ -195,6 +201,10 @@ where
                             self.memo_stats.count_late_hit();
                             return (shape.wrap)(value);
                         }
+                    }
+                    #[cfg(feature = "tier")]
+                    if let Some(tiers) = self.tiers() {
+                        return self.lead_tiered(tiers, lead, (hash, index), key, init, shape);
                     }
                     let result = init();
                     self.finish_lead(lead, (hash, index), key, (shape.value)(&result));
@@ -244,6 +254,12 @@ where
                             return (shape.wrap)(value);
                         }
                     }
+                    #[cfg(feature = "tier")]
+                    if let Some(tiers) = self.tiers() {
+                        return self
+                            .lead_tiered_async(tiers, lead, (hash, index), key, init, shape)
+                            .await;
+                    }
                     let result = lead.run_watched(init).await;
                     self.finish_lead(lead, (hash, index), key, (shape.value)(&result));
                     return result;
@@ -267,6 +283,10 @@ where
         init: impl FnOnce() -> R,
         shape: Shape<R, V>,
     ) -> R {
+        #[cfg(feature = "tier")]
+        if let Some(tiers) = self.tiers() {
+            return self.undeduped_tiered(tiers, key, init, shape);
+        }
         let result = init();
         self.keep_undeduped(key, (shape.value)(&result));
         result
@@ -280,13 +300,17 @@ where
         init: impl Future<Output = R>,
         shape: Shape<R, V>,
     ) -> R {
+        #[cfg(feature = "tier")]
+        if let Some(tiers) = self.tiers() {
+            return self.undeduped_tiered_async(tiers, key, init, shape).await;
+        }
         let result = init.await;
         self.keep_undeduped(key, (shape.value)(&result));
         result
     }
 
     /// Caches the cacheable value of an undeduplicated computation, or counts it as uncached.
-    fn keep_undeduped(&self, key: K, value: Option<&V>) {
+    pub(crate) fn keep_undeduped(&self, key: K, value: Option<&V>) {
         match value {
             Some(value) => {
                 let (hash, index) = self.locate(&key);

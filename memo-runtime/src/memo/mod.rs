@@ -3,3 +3,5 @@
 
 pub(crate) mod dedupe;
 pub(crate) mod memoize;
+#[cfg(feature = "tier")]
+pub(crate) mod tiered;

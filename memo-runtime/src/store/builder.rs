@@ -60,14 +60,17 @@ pub struct Builder<K, V, S = DefaultHashBuilder> {
     max_size: Option<Result<ByteSize, CacheError>>,
     default_ttl: Option<Duration>,
     on_delete: Option<Hook<K, V>>,
-    name: Option<Cow<'static, str>>,
+    pub(crate) name: Option<Cow<'static, str>>,
     clock: Clock,
     hasher: S,
     /// `None`: inline sizes.
     weigher: Option<Weigher<K, V>>,
     shards: usize,
     policy: Policy,
-    dedupe_timeout: Option<Duration>,
+    pub(crate) dedupe_timeout: Option<Duration>,
+    /// Second-level tiers and their settings (see `tier::setup`).
+    #[cfg(feature = "tier")]
+    pub(crate) tiers: crate::tier::setup::TierSetup<K, V>,
     _types: PhantomData<fn(K, V)>,
 }
 
@@ -89,6 +92,8 @@ impl<K, V> Builder<K, V> {
             shards: 1,
             policy: Policy::default(),
             dedupe_timeout: Some(DEFAULT_DEDUPE_TIMEOUT),
+            #[cfg(feature = "tier")]
+            tiers: crate::tier::setup::TierSetup::default(),
             _types: PhantomData,
         }
     }
@@ -190,6 +195,8 @@ impl<K, V, S> Builder<K, V, S> {
             shards: self.shards,
             policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
+            #[cfg(feature = "tier")]
+            tiers: self.tiers,
             _types: PhantomData,
         }
     }
@@ -261,7 +268,12 @@ impl<K, V, S> Builder<K, V, S> {
             });
         }
         let max_size = self.max_size.take().transpose()?;
-        let dict = self.into_dict();
+        #[cfg(feature = "tier")]
+        let tiers = self.open_tiers(true)?;
+        let dict = self.into_dict(
+            #[cfg(feature = "tier")]
+            tiers,
+        );
         if let Some(size) = max_size {
             dict.check_byte_bound(size)?;
             dict.set_byte_bound(Some(size));
@@ -302,7 +314,15 @@ impl<K, V, S> Builder<K, V, S> {
             }
             None => None,
         };
-        let dict = self.into_dict();
+        #[cfg(feature = "tier")]
+        let tiers = self.open_tiers(false).unwrap_or_else(|err| {
+            dropped("tiers", &err);
+            None
+        });
+        let dict = self.into_dict(
+            #[cfg(feature = "tier")]
+            tiers,
+        );
         if let Some(size) = max_size {
             match dict.check_byte_bound(size) {
                 Ok(()) => dict.set_byte_bound(Some(size)),
@@ -312,7 +332,10 @@ impl<K, V, S> Builder<K, V, S> {
         dict
     }
 
-    fn into_dict(self) -> FaasCacheDict<K, V, S> {
+    fn into_dict(
+        self,
+        #[cfg(feature = "tier")] tiers: Option<crate::tier::chain::Tiers<K, V>>,
+    ) -> FaasCacheDict<K, V, S> {
         FaasCacheDict::from_settings(Settings {
             max_items: self.max_items,
             default_ttl: self.default_ttl,
@@ -324,6 +347,8 @@ impl<K, V, S> Builder<K, V, S> {
             shards: self.shards,
             policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
+            #[cfg(feature = "tier")]
+            tiers,
         })
     }
 }

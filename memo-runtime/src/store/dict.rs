@@ -67,14 +67,14 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     /// Entries and bytes of all shards, maintained only when there is more than one.
     usage: CachePadded<Usage>,
     hasher: S,
-    clock: Clock,
+    pub(crate) clock: Clock,
     /// Unset: keys and values are charged their inline size. Set once, by the builder or by
     /// the first [`change_byte_size`](Self::change_byte_size) of a store that had no weigher.
     weigher: OnceLock<Weigher<K, V>>,
     hook: Option<Hook<K, V>>,
     max_items: AtomicU64,
     max_bytes: AtomicU64,
-    default_ttl_nanos: AtomicU64,
+    pub(crate) default_ttl_nanos: AtomicU64,
     entry_overhead: usize,
     fixed_bytes: usize,
     hook_panics: AtomicU64,
@@ -89,6 +89,9 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     pub(crate) in_flight: OnceLock<Box<InFlight<K, V>>>,
     /// How long a waiter waits for a leader that shows no progress before taking over.
     pub(crate) dedupe_timeout: Option<Duration>,
+    /// Second-level tiers (disk, Redis) that misses read through; see `tier::store`.
+    #[cfg(feature = "tier")]
+    pub(crate) tiers: Option<Box<crate::tier::chain::Tiers<K, V>>>,
 }
 
 #[derive(Debug, Default)]
@@ -109,6 +112,8 @@ pub(crate) struct Settings<K, V, S> {
     pub(crate) shards: usize,
     pub(crate) policy: Policy,
     pub(crate) dedupe_timeout: Option<Duration>,
+    #[cfg(feature = "tier")]
+    pub(crate) tiers: Option<crate::tier::chain::Tiers<K, V>>,
 }
 
 impl<K: Hash + Eq, V> FaasCacheDict<K, V> {
@@ -174,6 +179,8 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             name: settings.name,
             in_flight: OnceLock::new(),
             dedupe_timeout: settings.dedupe_timeout,
+            #[cfg(feature = "tier")]
+            tiers: settings.tiers.map(Box::new),
         }
     }
 
@@ -373,6 +380,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
     /// those whose time had run out). Counters are kept.
     pub fn purge(&self) {
         self.each_shard(|shard, out| shard.purge(&self.clock, out));
+        self.clear_tiers();
     }
 
     /// Live keys, in the policy's order (see [`Policy`]): LRU lists the least recently used
@@ -545,6 +553,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             max_items: self.max_items(),
             max_size_bytes: self.max_size().map(ByteSize::as_u64),
             default_ttl: self.default_ttl(),
+            tiers: self.tier_info(),
         }
     }
 
@@ -658,7 +667,11 @@ where
 
     fn insert_expiring(&self, key: K, value: V, ttl_nanos: u64) -> Result<Option<V>, CacheError> {
         let (hash, index) = self.locate(&key);
-        self.insert_expiring_located(hash, index, key, value, ttl_nanos)
+        // Encoded before the insert takes the key and value, written once it succeeded.
+        let staged = self.stage_write_through(&key, &value, ttl_nanos);
+        let replaced = self.insert_expiring_located(hash, index, key, value, ttl_nanos)?;
+        self.write_through(staged);
+        Ok(replaced)
     }
 
     /// [`insert`](Self::insert) of a key already hashed by [`locate`](Self::locate).
@@ -673,7 +686,7 @@ where
         self.insert_expiring_located(hash, index, key, value, ttl)
     }
 
-    fn insert_expiring_located(
+    pub(crate) fn insert_expiring_located(
         &self,
         hash: u64,
         index: usize,

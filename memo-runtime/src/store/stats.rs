@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::size::byte_size::ByteSize;
 use crate::sync::Mutex;
+use crate::tier::info::TierInfo;
 
 /// Counters of one shard, updated under its lock.
 #[derive(Debug, Default, Clone, Copy)]
@@ -189,6 +190,8 @@ pub struct CacheInfo {
     pub max_size_bytes: Option<u64>,
     /// TTL given to entries inserted without one.
     pub default_ttl: Option<Duration>,
+    /// The second-level tiers (disk, Redis) in the order a miss reads them; empty without.
+    pub tiers: Vec<TierInfo>,
 }
 
 impl CacheInfo {
@@ -244,6 +247,9 @@ impl fmt::Display for CacheInfo {
         write_opt(f, self.default_ttl.map(DebugDisplay))?;
         if self.hook_panics > 0 {
             write!(f, ", hook_panics={}", self.hook_panics)?;
+        }
+        for tier in &self.tiers {
+            write!(f, ", {tier}")?;
         }
         f.write_str(")")
     }

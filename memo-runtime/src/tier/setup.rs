@@ -1,0 +1,140 @@
+//! The builder's side of the tiers: the settings [`Builder`] collects, and how `build()` turns
+//! them into a store's [`Tiers`].
+
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::CacheError;
+use crate::store::builder::{Builder, DEFAULT_DEDUPE_TIMEOUT};
+use crate::tier::chain::{Layers, Tiers};
+use crate::tier::codec::Codec;
+use crate::tier::{Namespace, Tier};
+
+/// The tiers a builder was given and their settings.
+pub(crate) struct TierSetup<K, V> {
+    /// How keys and values become bytes; set by every method that adds a tier (they require
+    /// the serde bounds), or by the macro.
+    pub(crate) codec: Option<Codec<K, V>>,
+    pub(crate) sources: Vec<TierSource>,
+    /// The namespace's tag: `version`, or the macro's hash of the function.
+    pub(crate) tag: String,
+}
+
+impl<K, V> Default for TierSetup<K, V> {
+    fn default() -> Self {
+        TierSetup {
+            codec: None,
+            sources: Vec::new(),
+            tag: String::new(),
+        }
+    }
+}
+
+/// A tier to open at `build()`.
+pub(crate) enum TierSource {
+    /// Given ready-made, through [`Builder::tier`].
+    Ready(Arc<dyn Tier>),
+}
+
+impl TierSource {
+    /// Tiers are read nearest first: the disk (this machine) before Redis (the fleet);
+    /// ready-made tiers in the order given, after those.
+    fn rank(&self) -> u8 {
+        match self {
+            TierSource::Ready(_) => 2,
+        }
+    }
+}
+
+impl<K, V, S> Builder<K, V, S> {
+    /// Adds a second-level tier that misses read through and computed values are written to:
+    /// a tier of your own (see [`Tier`]); the built-in ones have their own methods
+    /// (`disk`, `redis`). Tiers are read in order: the disk first, then Redis, then these.
+    ///
+    /// Keys are encoded with `serde` (the tier stores the full key next to the value), values
+    /// encoded and decoded with it.
+    ///
+    /// # Examples
+    ///
+    /// See [`Tier`].
+    pub fn tier(mut self, tier: impl Tier) -> Self
+    where
+        K: Serialize,
+        V: Serialize + DeserializeOwned,
+    {
+        self.tiers.codec = Some(Codec::serde());
+        self.tiers.sources.push(TierSource::Ready(Arc::new(tier)));
+        self
+    }
+
+    /// Pins the tiers' namespace: entries written under one version are found by stores of
+    /// the same [`name`](Self::name) and version, in this process and in others. Stores of
+    /// the same name and another version do not see them, and a tier reclaims them.
+    /// Default: no version (the name alone).
+    ///
+    /// `#[faas_cached]` sets it to a hash of the function's code and the crate's version
+    /// unless its `version = "..."` option pins it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memo_runtime::FaasCacheDict;
+    ///
+    /// let cache: FaasCacheDict<u64, String> =
+    ///     FaasCacheDict::builder().name("profiles").version("2024-06").build()?;
+    /// assert_eq!(cache.name(), "profiles");
+    /// # Ok::<(), memo_runtime::CacheError>(())
+    /// ```
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.tiers.tag = version.into();
+        self
+    }
+
+    /// The namespace tag computed by `#[faas_cached]`.
+    #[doc(hidden)]
+    pub fn tier_tag(mut self, tag: &str) -> Self {
+        self.tiers.tag = tag.to_owned();
+        self
+    }
+
+    /// The codec chosen by the macro (`None` when the serde bounds are missing: the
+    /// generated code then fails to compile with an error on the offending type).
+    #[doc(hidden)]
+    pub fn tier_codec(mut self, codec: Option<crate::__private::TierCodec<K, V>>) -> Self {
+        self.tiers.codec = codec.map(|c| c.0);
+        self
+    }
+
+    /// Opens the tiers configured (`strict`: an error for a tier that cannot be used now;
+    /// otherwise such a tier is kept, skipped and counted until it can be used).
+    pub(crate) fn open_tiers(&mut self, strict: bool) -> Result<Option<Tiers<K, V>>, CacheError> {
+        let setup = std::mem::take(&mut self.tiers);
+        if setup.sources.is_empty() {
+            return Ok(None);
+        }
+        let Some(codec) = setup.codec else {
+            return Ok(None);
+        };
+        let mut sources = setup.sources;
+        sources.sort_by_key(TierSource::rank);
+        let mut tiers: Vec<Arc<dyn Tier>> = Vec::with_capacity(sources.len());
+        for source in sources {
+            match source {
+                TierSource::Ready(tier) => tiers.push(tier),
+            }
+        }
+        let _ = strict;
+        // A memoized function's name is its path (`module::Type::method` in an `impl` block,
+        // with the concrete `Self`): its namespace is its own.
+        let name = self.name.as_deref().unwrap_or("FaasCacheDict").to_owned();
+        let ns = Namespace::new(&name, &setup.tag);
+        let lease_ttl = self.dedupe_timeout.unwrap_or(DEFAULT_DEDUPE_TIMEOUT);
+        Ok(Some(Tiers::new(
+            Layers::new(tiers, ns, name),
+            codec,
+            lease_ttl,
+        )))
+    }
+}
