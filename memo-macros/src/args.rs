@@ -8,6 +8,7 @@ use syn::{Expr, ExprLit, ExprUnary, Lit, LitBool, LitStr, Token, Type, UnOp};
 
 use crate::ctxt::Ctxt;
 use crate::size_parse::parse_byte_size;
+use crate::size_percent::parse_percent;
 use crate::symbol;
 
 /// The eviction policies `policy = "..."` names.
@@ -15,6 +16,13 @@ use crate::symbol;
 pub(crate) enum Policy {
     S3Fifo,
     Lru,
+}
+
+/// `max_size`: bytes, or a share of the process's memory (`"10%"`) in millionths.
+#[derive(Clone, Copy)]
+pub(crate) enum MaxSize {
+    Bytes(u64),
+    Share(u32),
 }
 
 /// A validated option value and the tokens that gave it.
@@ -27,7 +35,7 @@ pub(crate) struct Spanned<T> {
 pub(crate) struct Options {
     /// Default time to live, in nanoseconds.
     pub(crate) ttl: Option<Spanned<u64>>,
-    pub(crate) max_size: Option<Spanned<u64>>,
+    pub(crate) max_size: Option<Spanned<MaxSize>>,
     pub(crate) max_items: Option<Spanned<u64>>,
     pub(crate) on_delete: Option<Expr>,
     pub(crate) key: Option<Expr>,
@@ -258,9 +266,26 @@ fn seconds(ctxt: &Ctxt, name: &str, expr: &Expr) -> Option<Spanned<u64>> {
     })
 }
 
-/// `max_size = "64M"` or an integer number of bytes.
-fn byte_size(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
+/// `max_size = "64M"`, an integer number of bytes, or `"10%"` of the process's memory.
+fn byte_size(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<MaxSize>> {
     let bytes = match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if parse_percent(&s.value()).is_some() => {
+            return match parse_percent(&s.value())? {
+                Ok(millionths) => Some(Spanned {
+                    value: MaxSize::Share(millionths),
+                    tokens: quote::quote!(#expr),
+                }),
+                Err(reason) => {
+                    ctxt.error_spanned_by(
+                        s,
+                        format!("invalid `max_size` {:?}: {reason}", s.value()),
+                    );
+                    None
+                }
+            };
+        }
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
         }) => match parse_byte_size(&s.value()) {
@@ -297,13 +322,14 @@ fn byte_size(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
             ctxt.error_spanned_by(
                 other,
                 "`max_size` takes a size like \"64M\", \"512K\", \"1.5G\" (binary units, \
-                 K = 1024) or an integer number of bytes",
+                 K = 1024), an integer number of bytes, or a share of the process's memory \
+                 like \"10%\"",
             );
             return None;
         }
     };
     Some(Spanned {
-        value: bytes,
+        value: MaxSize::Bytes(bytes),
         tokens: quote::quote!(#expr),
     })
 }

@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Attribute, GenericParam, Ident, Meta};
 
-use crate::args::Options;
+use crate::args::{MaxSize, Options};
 use crate::ast::{end_spans, span_of, Function, KeyPart, ReceiverKind, Shape};
 use crate::ctxt::Ctxt;
 
@@ -734,7 +734,6 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
         builder.extend(quote!(.max_items(#n)));
     }
     if let Some(max_size) = &options.max_size {
-        let bytes = Literal::u64_suffixed(max_size.value);
         let span = span_of(&max_size.tokens);
         let parts: Vec<&TokenStream> = match &key.shape {
             KeyShape::Tuple(parts) => parts.iter().map(|p| &p.owned_ty).collect(),
@@ -748,18 +747,34 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
         assertions.extend(quote_spanned!(span_of(value)=>
             ::memo_runtime::__private::assert_deep_size::<#value>();
         ));
-        let fits = quote_spanned!(span=>
-            ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes)
-        );
-        // Evaluated when `f_cache` is compiled (`cargo build`, not `cargo check`). Evaluating
-        // it in the static's initializer would run it under `cargo check` too, but rustc then
-        // reports a missing `DeepSize` without the trait's `on_unimplemented` note.
-        assertions.extend(quote_spanned!(span=> const { #fits };));
-        builder.extend(quote_spanned!(span=> .max_size_weighed(#bytes, {
+        let weigher = quote_spanned!(span=> {
             #[allow(unused_imports)]
             use ::memo_runtime::__private::{DeepWeigher as _, InlineWeigher as _};
             (&::memo_runtime::__private::WeighWith::<#key_ty, #value>::new()).weigher()
-        })));
+        });
+        match max_size.value {
+            MaxSize::Bytes(bytes) => {
+                let bytes = Literal::u64_suffixed(bytes);
+                let fits = quote_spanned!(span=>
+                    ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes)
+                );
+                // Evaluated when `f_cache` is compiled (`cargo build`, not `cargo check`).
+                // Evaluating it in the static's initializer would run it under `cargo check`
+                // too, but rustc then reports a missing `DeepSize` without the trait's
+                // `on_unimplemented` note.
+                assertions.extend(quote_spanned!(span=> const { #fits };));
+                builder.extend(quote_spanned!(span=> .max_size_weighed(#bytes, #weigher)));
+            }
+            // A share is resolved at run time, against the container's memory: no
+            // compile-time check of the fixed overhead (a share too small for it caches
+            // nothing, with an error logged).
+            MaxSize::Share(millionths) => {
+                let millionths = Literal::u32_suffixed(millionths);
+                builder.extend(quote_spanned!(span=>
+                    .max_size_share_weighed(#millionths, #weigher)
+                ));
+            }
+        }
     }
     if let Some(ttl) = &options.ttl {
         let nanos = Literal::u64_suffixed(ttl.value);

@@ -18,6 +18,10 @@ mod expand;
 #[allow(dead_code)]
 #[path = "../../memo-runtime/src/size/parse.rs"]
 mod size_parse;
+// And its parser of shares of the process's memory (`max_size = "10%"`).
+#[allow(dead_code)]
+#[path = "../../memo-runtime/src/size/percent.rs"]
+mod size_percent;
 mod symbol;
 mod valid;
 
@@ -56,7 +60,7 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | option | value | meaning |
 /// | --- | --- | --- |
 /// | `ttl` | seconds, integer or float, at least 1 ns (`ttl = 0.5`) | time to live of each result |
-/// | `max_size` | `"512K"`, `"64M"`, `"1.5G"`, `"2T"` (K = 1024; fractions round down to whole bytes) or bytes | byte bound over keys, values and overhead; key and value types implement `DeepSize`; must exceed the store's fixed overhead on any machine (checked at compile time) |
+/// | `max_size` | `"512K"`, `"64M"`, `"1.5G"`, `"2T"` (K = 1024; fractions round down to whole bytes) or bytes; or `"10%"`, a share of the memory the process may use | byte bound over keys, values and overhead; key and value types implement `DeepSize`; in bytes, must exceed the store's fixed overhead on any machine (checked at compile time); a share is resolved at run time against the cgroup limit, else `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, else the physical memory (`memo_runtime::process_memory`), and one too small for the fixed overhead caches nothing (logged) |
 /// | `max_items` | integer > 0 | item bound |
 /// | `policy` | `"s3fifo"` (default) or `"lru"` | eviction policy (see `memo_runtime::Policy`) |
 /// | `on_delete` | path to `fn(&K, &V, DeleteReason)`, or a closure | called for every entry that leaves |

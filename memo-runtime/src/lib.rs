@@ -71,6 +71,7 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | `tier` | the [tier layer](tier): second-level stores under the memory store, read through on a miss (serde, postcard); turned on by the tier features, or alone for a [`Tier`](tier::Tier) of your own |
+//! | `serde` | `Serialize` and `Deserialize` for [`CacheInfo`] and the FaaS reports ([`ProcessMemory`], [`ResolvedShare`]...), for JSON logs and metrics |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -81,6 +82,7 @@ extern crate self as memo_runtime;
 
 mod clock;
 mod error;
+mod faas;
 mod memo;
 mod size;
 mod store;
@@ -89,6 +91,8 @@ pub mod tier;
 
 pub use clock::{Clock, MockClock};
 pub use error::CacheError;
+pub use faas::memory::{process_memory, MemorySource, MemorySources, ProcessMemory};
+pub use faas::share::{MemoryShare, ResolvedShare};
 pub use hashbrown::Equivalent;
 pub use memo_macros::{faas_cached, DeepSize};
 pub use size::byte_size::{ByteSize, IntoByteSize};

@@ -4,7 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::error::CacheError;
+use crate::faas::share::{resolve_size_str, MemoryShare, ResolvedShare};
 use crate::size::parse::{format_byte_size, parse_byte_size};
+use crate::size::percent::parse_percent;
 
 /// A number of bytes, parsed from and printed as `"64M"`, `"1.5G"`, `"512K"` (binary units,
 /// K = 1024).
@@ -42,11 +44,24 @@ impl FromStr for ByteSize {
 
     /// Parses a size string.
     ///
+    /// A share of the process's memory (`"10%"`, see [`MemoryShare`]) is resolved against
+    /// [`process_memory`](crate::process_memory).
+    ///
     /// # Errors
     ///
     /// [`CacheError::InvalidSize`] for an empty, negative, zero, fractional-byte or overflowing
-    /// size, or an unknown unit; the message names the input.
+    /// size, or an unknown unit, or a share that is invalid, cannot be resolved or comes to
+    /// zero bytes; the message names the input.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if parse_percent(s).is_some() {
+            return match resolve_size_str(s)? {
+                (bytes, Some(share)) if bytes.as_u64() == 0 => Err(CacheError::InvalidSize {
+                    input: s.to_owned(),
+                    reason: format!("{share} comes to 0 bytes"),
+                }),
+                (bytes, _) => Ok(bytes),
+            };
+        }
         parse_byte_size(s)
             .map(ByteSize)
             .map_err(|reason| CacheError::InvalidSize {
@@ -62,8 +77,9 @@ impl fmt::Display for ByteSize {
     }
 }
 
-/// Anything a byte bound can be given as: `&str`/`String` (`"64M"`), [`ByteSize`], or an
-/// integer number of bytes. Zero and negative numbers are rejected.
+/// Anything a byte bound can be given as: `&str`/`String` (`"64M"`, or a share of the
+/// process's memory, `"10%"`), [`ByteSize`], [`MemoryShare`], or an integer number of bytes.
+/// Zero and negative numbers are rejected.
 pub trait IntoByteSize {
     /// Converts into a size greater than zero.
     ///
@@ -71,6 +87,27 @@ pub trait IntoByteSize {
     ///
     /// [`CacheError::InvalidSize`] naming the input.
     fn into_byte_size(self) -> Result<ByteSize, CacheError>;
+
+    /// The size, and the share it was resolved from if it was given as one (then the bytes
+    /// may be zero: the caller decides what a share too small for it means).
+    #[doc(hidden)]
+    fn into_resolved_size(self) -> Result<(ByteSize, Option<ResolvedShare>), CacheError>
+    where
+        Self: Sized,
+    {
+        self.into_byte_size().map(|bytes| (bytes, None))
+    }
+}
+
+impl IntoByteSize for MemoryShare {
+    fn into_byte_size(self) -> Result<ByteSize, CacheError> {
+        self.to_string().parse()
+    }
+
+    fn into_resolved_size(self) -> Result<(ByteSize, Option<ResolvedShare>), CacheError> {
+        let resolved = self.resolve()?;
+        Ok((ByteSize::from(resolved.bytes), Some(resolved)))
+    }
 }
 
 impl IntoByteSize for ByteSize {
@@ -89,17 +126,29 @@ impl IntoByteSize for &str {
     fn into_byte_size(self) -> Result<ByteSize, CacheError> {
         self.parse()
     }
+
+    fn into_resolved_size(self) -> Result<(ByteSize, Option<ResolvedShare>), CacheError> {
+        resolve_size_str(self)
+    }
 }
 
 impl IntoByteSize for String {
     fn into_byte_size(self) -> Result<ByteSize, CacheError> {
         self.parse()
     }
+
+    fn into_resolved_size(self) -> Result<(ByteSize, Option<ResolvedShare>), CacheError> {
+        resolve_size_str(&self)
+    }
 }
 
 impl IntoByteSize for &String {
     fn into_byte_size(self) -> Result<ByteSize, CacheError> {
         self.parse()
+    }
+
+    fn into_resolved_size(self) -> Result<(ByteSize, Option<ResolvedShare>), CacheError> {
+        resolve_size_str(self)
     }
 }
 

@@ -4,3 +4,4 @@
 pub(crate) mod byte_size;
 pub(crate) mod deep_size;
 pub(crate) mod parse;
+pub(crate) mod percent;

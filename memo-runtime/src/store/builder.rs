@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::error::CacheError;
-use crate::size::byte_size::{ByteSize, IntoByteSize};
+use crate::faas::share::{MemoryShare, ResolvedSize};
+use crate::size::byte_size::IntoByteSize;
 use crate::size::deep_size::DeepSize;
 use crate::store::dict::{FaasCacheDict, Settings};
 use crate::store::hash::DefaultHashBuilder;
@@ -57,7 +58,11 @@ pub(crate) fn deep_weight<K: DeepSize, V: DeepSize>(key: &K, value: &V) -> usize
 #[must_use = "a builder does nothing until .build() is called"]
 pub struct Builder<K, V, S = DefaultHashBuilder> {
     max_items: Option<usize>,
-    max_size: Option<Result<ByteSize, CacheError>>,
+    /// The bound, and the share of the process's memory it was given as, if it was.
+    max_size: Option<Result<ResolvedSize, CacheError>>,
+    /// Set by generated code for `max_size = "10%"`: a share that cannot be honoured caches
+    /// nothing rather than dropping the bound (see `build_lenient`).
+    max_size_is_share: bool,
     default_ttl: Option<Duration>,
     on_delete: Option<Hook<K, V>>,
     pub(crate) name: Option<Cow<'static, str>>,
@@ -83,6 +88,7 @@ impl<K, V> Builder<K, V> {
         Builder {
             max_items: None,
             max_size: None,
+            max_size_is_share: false,
             default_ttl: None,
             on_delete: None,
             name: None,
@@ -108,24 +114,36 @@ impl<K, V, S> Builder<K, V, S> {
     }
 
     /// Bounds the accounted bytes: the deep size of every key and value, a per-entry overhead
-    /// and the store's fixed overhead. Accepts `"512K"`, `"64M"`, `"1.5G"`, a [`ByteSize`] or
-    /// an integer number of bytes. Also turns on deep-size accounting (see
+    /// and the store's fixed overhead. Accepts `"512K"`, `"64M"`, `"1.5G"`, a
+    /// [`ByteSize`](crate::ByteSize), an integer number of bytes, or a share of the memory the
+    /// process may use, `"10%"` ([`MemoryShare`], resolved now against
+    /// [`process_memory`](crate::process_memory)). Also turns on deep-size accounting (see
     /// [`measure_deep_size`](Self::measure_deep_size)).
     ///
-    /// An invalid size (`"64Q"`, `0`, `-1`) is reported by [`build`](Self::build).
+    /// An invalid size (`"64Q"`, `0`, `-1`, `"150%"`) is reported by [`build`](Self::build).
     pub fn max_size(mut self, size: impl IntoByteSize) -> Self
     where
         K: DeepSize,
         V: DeepSize,
     {
-        self.max_size = Some(size.into_byte_size());
+        self.max_size = Some(size.into_resolved_size());
         self.measure_deep_size()
     }
 
     /// `max_size` with an explicit weigher, for generated code that asserts `DeepSize` itself.
     #[doc(hidden)]
     pub fn max_size_weighed(mut self, size: u64, weigher: Weigher<K, V>) -> Self {
-        self.max_size = Some(size.into_byte_size());
+        self.max_size = Some(size.into_resolved_size());
+        self.weigher = Some(weigher);
+        self
+    }
+
+    /// `max_size = "10%"` with an explicit weigher, for generated code: a share of the
+    /// process's memory, in millionths (checked at compile time).
+    #[doc(hidden)]
+    pub fn max_size_share_weighed(mut self, millionths: u32, weigher: Weigher<K, V>) -> Self {
+        self.max_size = Some(MemoryShare::from_millionths(millionths).into_resolved_size());
+        self.max_size_is_share = true;
         self.weigher = Some(weigher);
         self
     }
@@ -186,6 +204,7 @@ impl<K, V, S> Builder<K, V, S> {
         Builder {
             max_items: self.max_items,
             max_size: self.max_size,
+            max_size_is_share: self.max_size_is_share,
             default_ttl: self.default_ttl,
             on_delete: self.on_delete,
             name: self.name,
@@ -274,9 +293,10 @@ impl<K, V, S> Builder<K, V, S> {
             #[cfg(feature = "tier")]
             tiers,
         );
-        if let Some(size) = max_size {
-            dict.check_byte_bound(size)?;
+        if let Some((size, share)) = max_size {
+            dict.check_byte_bound(size, share.as_ref())?;
             dict.set_byte_bound(Some(size));
+            dict.faas.set_share(share);
         }
         Ok(dict)
     }
@@ -306,8 +326,24 @@ impl<K, V, S> Builder<K, V, S> {
             dropped("shards", &self.shards);
             self.shards = 1;
         }
+        let is_share = self.max_size_is_share;
+        // A share of the process's memory that cannot be honoured (the memory is unknown, or
+        // the share is below the store's fixed overhead) caches nothing: dropping the bound
+        // would let the store grow without limit in a container that asked for little.
+        let nothing = |err: &dyn fmt::Display| {
+            log::error!(
+                "faas-memo cache {name:?}: max_size {err}; nothing will be cached (every \
+                 value is computed and returned uncached)"
+            );
+        };
+        let mut unresolved_share = false;
         let max_size = match self.max_size.take() {
             Some(Ok(size)) => Some(size),
+            Some(Err(err)) if is_share => {
+                nothing(&err);
+                unresolved_share = true;
+                None
+            }
             Some(Err(err)) => {
                 dropped("max_size", &err);
                 None
@@ -323,11 +359,19 @@ impl<K, V, S> Builder<K, V, S> {
             #[cfg(feature = "tier")]
             tiers,
         );
-        if let Some(size) = max_size {
-            match dict.check_byte_bound(size) {
+        if unresolved_share {
+            dict.set_byte_bound_to_nothing();
+        }
+        if let Some((size, share)) = max_size {
+            match dict.check_byte_bound(size, share.as_ref()) {
                 Ok(()) => dict.set_byte_bound(Some(size)),
+                Err(err) if share.is_some() => {
+                    nothing(&err);
+                    dict.set_byte_bound_to_nothing();
+                }
                 Err(err) => dropped("max_size", &err),
             }
+            dict.faas.set_share(share);
         }
         dict
     }
@@ -366,5 +410,37 @@ impl<K, V, S> fmt::Debug for Builder<K, V, S> {
             .field("policy", &self.policy)
             .field("dedupe_timeout", &self.dedupe_timeout)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::FaasCacheDict;
+
+    /// Generated code must never fail: a share of the process's memory that cannot be
+    /// resolved (no source on this system) caches nothing, while an invalid size in bytes
+    /// (which the macro rejects at compile time) would be dropped.
+    #[test]
+    fn an_unresolvable_share_caches_nothing_in_generated_code() {
+        let unknown = || {
+            Err(CacheError::InvalidSize {
+                input: "10%".to_owned(),
+                reason: "unknown memory".to_owned(),
+            })
+        };
+        let mut builder = FaasCacheDict::<u64, u64>::builder();
+        builder.max_size = Some(unknown());
+        builder.max_size_is_share = true;
+        let store = builder.build_lenient();
+        assert!(store.max_size().is_some());
+        assert!(store.insert(1, 1).is_err(), "nothing fits");
+        assert_eq!(store.get_or_insert_with(2, || 4), 4);
+        assert!(store.is_empty());
+
+        let mut builder = FaasCacheDict::<u64, u64>::builder();
+        builder.max_size = Some(unknown());
+        let store = builder.build_lenient();
+        assert_eq!(store.max_size(), None, "a bad size in bytes is dropped");
     }
 }

@@ -11,6 +11,8 @@ use hashbrown::Equivalent;
 
 use crate::clock::{duration_nanos, Clock};
 use crate::error::CacheError;
+use crate::faas::link::StoreFaas;
+use crate::faas::share::ResolvedShare;
 use crate::memo::dedupe::InFlight;
 use crate::size::byte_size::{ByteSize, IntoByteSize};
 use crate::store::builder::{Builder, Weigher};
@@ -92,6 +94,8 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     /// Second-level tiers (disk, Redis) that misses read through; see `tier::store`.
     #[cfg(feature = "tier")]
     pub(crate) tiers: Option<Box<crate::tier::chain::Tiers<K, V>>>,
+    /// FaaS state: the memory share of the byte bound.
+    pub(crate) faas: StoreFaas,
 }
 
 #[derive(Debug, Default)]
@@ -181,6 +185,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             dedupe_timeout: settings.dedupe_timeout,
             #[cfg(feature = "tier")]
             tiers: settings.tiers.map(Box::new),
+            faas: StoreFaas::default(),
         }
     }
 
@@ -473,8 +478,8 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         K: crate::DeepSize,
         V: crate::DeepSize,
     {
-        let size = size.into_byte_size()?;
-        self.check_byte_bound(size)?;
+        let (size, share) = size.into_resolved_size()?;
+        self.check_byte_bound(size, share.as_ref())?;
         if self
             .weigher
             .set(crate::store::builder::deep_weight::<K, V>)
@@ -492,6 +497,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             }
         }
         self.set_byte_bound(Some(size));
+        self.faas.set_share(share);
         self.trim();
         Ok(())
     }
@@ -499,18 +505,35 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
     /// Removes the byte bound.
     pub fn remove_byte_limit(&self) {
         self.set_byte_bound(None);
+        self.faas.set_share(None);
     }
 
-    pub(crate) fn check_byte_bound(&self, size: ByteSize) -> Result<(), CacheError> {
+    /// `Err` for a byte bound that cannot hold the store's fixed overhead; the error names the
+    /// share of the process's memory it came from, if it did.
+    pub(crate) fn check_byte_bound(
+        &self,
+        size: ByteSize,
+        share: Option<&ResolvedShare>,
+    ) -> Result<(), CacheError> {
         if size.as_u64() <= self.fixed_bytes as u64 {
             return Err(CacheError::InvalidBound {
                 name: "max_size",
-                value: size.as_u64().to_string(),
+                value: match share {
+                    Some(share) => format!("{share} = {} bytes", size.as_u64()),
+                    None => size.as_u64().to_string(),
+                },
                 reason: "the byte bound must exceed the store's fixed overhead \
                          (FaasCacheDict::fixed_overhead)",
             });
         }
         Ok(())
+    }
+
+    /// A byte bound that holds nothing: for a share of the process's memory that came out
+    /// below the fixed overhead (or could not be resolved) in generated code, which must not
+    /// fail; every value is then returned uncached.
+    pub(crate) fn set_byte_bound_to_nothing(&self) {
+        self.set_byte_bound(Some(ByteSize::from(self.fixed_bytes as u64 + 1)));
     }
 
     pub(crate) fn set_byte_bound(&self, size: Option<ByteSize>) {
@@ -552,6 +575,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             deep_sizes: self.weigher.get().is_some(),
             max_items: self.max_items(),
             max_size_bytes: self.max_size().map(ByteSize::as_u64),
+            max_size_share: self.faas.share(),
             default_ttl: self.default_ttl(),
             tiers: self.tier_info(),
         }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::faas::share::ResolvedShare;
 use crate::size::byte_size::ByteSize;
 use crate::sync::Mutex;
 use crate::tier::info::TierInfo;
@@ -149,6 +150,7 @@ impl Counters {
 /// # Ok::<(), memo_runtime::CacheError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct CacheInfo {
     /// The store's name (`module_path::fn_name` for a memoized function).
@@ -188,6 +190,10 @@ pub struct CacheInfo {
     pub max_items: Option<usize>,
     /// The byte bound.
     pub max_size_bytes: Option<u64>,
+    /// The share of the process's memory that the byte bound was given as (`max_size =
+    /// "10%"`), with the memory it is a share of and where that figure came from (cgroup,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, physical memory).
+    pub max_size_share: Option<ResolvedShare>,
     /// TTL given to entries inserted without one.
     pub default_ttl: Option<Duration>,
     /// The second-level tiers (disk, Redis) in the order a miss reads them; empty without.
@@ -240,6 +246,9 @@ impl fmt::Display for CacheInfo {
         write_opt(f, self.max_items)?;
         f.write_str(", max_size=")?;
         write_opt(f, self.max_size_bytes.map(ByteSize::from))?;
+        if let Some(share) = &self.max_size_share {
+            write!(f, " ({share})")?;
+        }
         if self.is_unbounded() {
             f.write_str(" (unbounded)")?;
         }

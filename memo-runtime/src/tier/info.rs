@@ -16,6 +16,7 @@ use std::time::Duration;
 /// assert!(cache.info().tiers.is_empty());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct TierInfo {
     /// The tier's kind: `"disk"`, `"redis"`.
