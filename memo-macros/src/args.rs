@@ -25,6 +25,14 @@ pub(crate) enum MaxSize {
     Share(u32),
 }
 
+/// Where the Redis tier's URL comes from.
+pub(crate) enum RedisUrl {
+    /// Written in the attribute.
+    Literal(LitStr),
+    /// `redis = true`: `FAAS_MEMO_REDIS_URL` at run time.
+    Env,
+}
+
 /// A validated option value and the tokens that gave it.
 pub(crate) struct Spanned<T> {
     pub(crate) value: T,
@@ -48,6 +56,12 @@ pub(crate) struct Options {
     pub(crate) dedupe_timeout: Option<Spanned<u64>>,
     pub(crate) in_impl: bool,
     pub(crate) policy: Option<Policy>,
+    /// `redis = "url"` or `redis = true`; `None` also for `redis = false`.
+    pub(crate) redis: Option<Spanned<RedisUrl>>,
+    /// In nanoseconds.
+    pub(crate) redis_timeout: Option<Spanned<u64>>,
+    /// Pins the tiers' namespace (default: a hash of the function's code).
+    pub(crate) version: Option<LitStr>,
     /// Names seen, to report duplicates.
     seen: Vec<String>,
 }
@@ -115,6 +129,17 @@ impl Options {
             symbol::OPTION => self.option = bool_value(ctxt, &name, &value(&meta)?),
             symbol::DEDUPE => self.dedupe = bool_value(ctxt, &name, &value(&meta)?),
             symbol::POLICY => self.policy = policy(ctxt, &value(&meta)?),
+            symbol::REDIS => self.redis = redis_url(ctxt, &value(&meta)?),
+            symbol::REDIS_TIMEOUT => self.redis_timeout = seconds(ctxt, &name, &value(&meta)?),
+            symbol::VERSION => match unwrap_group(&value(&meta)?) {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) if !s.value().is_empty() => self.version = Some(s.clone()),
+                other => ctxt.error_spanned_by(
+                    other,
+                    "`version` takes a non-empty string literal, like `version = \"2024-06\"`",
+                ),
+            },
             _ => {
                 ctxt.error_spanned_by(ident, unknown_message(&name));
                 return skip_value(&meta);
@@ -393,6 +418,88 @@ fn policy(ctxt: &Ctxt, expr: &Expr) -> Option<Policy> {
     }
 }
 
+/// `redis = "redis://host:6379/0"` (also `rediss://` for TLS, `redis+unix://` or `unix://`
+/// for a socket) or `redis = true`.
+fn redis_url(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<RedisUrl>> {
+    const ACCEPTED: &str = "`redis` takes a URL like \"redis://host:6379/0\" (\"rediss://\" for \
+                            TLS, \"redis://:password@host:6379/0\" with a password), or `true` to \
+                            read it from `FAAS_MEMO_REDIS_URL` at run time";
+    let tokens = quote::quote!(#expr);
+    match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => b.value.then_some(Spanned {
+            value: RedisUrl::Env,
+            tokens,
+        }),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => match check_redis_url(&s.value()) {
+            Ok(()) => Some(Spanned {
+                value: RedisUrl::Literal(s.clone()),
+                tokens,
+            }),
+            Err(reason) => {
+                ctxt.error_spanned_by(s, format!("invalid `redis` URL {:?}: {reason}", s.value()));
+                None
+            }
+        },
+        other => {
+            ctxt.error_spanned_by(other, ACCEPTED);
+            None
+        }
+    }
+}
+
+/// The checks of a Redis URL that can be made at compile time: a known scheme, a host (or a
+/// socket path), a numeric port and database.
+fn check_redis_url(url: &str) -> Result<(), String> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err("expected a URL starting with `redis://` or `rediss://`".to_owned());
+    };
+    match scheme {
+        "unix" | "redis+unix" => {
+            return if rest.starts_with('/') {
+                Ok(())
+            } else {
+                Err("a socket URL needs an absolute path, like `unix:///run/redis.sock`".to_owned())
+            };
+        }
+        "redis" | "rediss" | "valkey" | "valkeys" => {}
+        other => {
+            return Err(format!(
+                "unknown scheme `{other}`; accepted: `redis`, `rediss` (TLS), `unix`"
+            ))
+        }
+    }
+    let rest = rest.split(['#', '?']).next().unwrap_or_default();
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let (host, port) = match host_port.strip_prefix('[') {
+        // `[::1]:6379`
+        Some(v6) => match v6.split_once(']') {
+            Some((host, port)) => (host, port.strip_prefix(':')),
+            None => return Err("unclosed `[` in the host".to_owned()),
+        },
+        None => match host_port.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("no host".to_owned());
+    }
+    if let Some(port) = port {
+        if port.parse::<u16>().is_err() {
+            return Err(format!("the port `{port}` is not a number from 0 to 65535"));
+        }
+    }
+    if !path.is_empty() && path.parse::<u32>().is_err() {
+        return Err(format!("the database `{path}` is not a number"));
+    }
+    Ok(())
+}
+
 fn bool_value(ctxt: &Ctxt, name: &str, expr: &Expr) -> Option<LitBool> {
     match unwrap_group(expr) {
         Expr::Lit(ExprLit {
@@ -441,6 +548,31 @@ mod tests {
         assert_eq!(options.dedupe_timeout.map(|t| t.value), Some(1));
         let message = ctxt.check().unwrap_err().to_string();
         assert!(message.contains("must be greater than zero"), "{message}");
+    }
+
+    #[test]
+    fn redis_urls_are_checked() {
+        for good in [
+            "redis://localhost",
+            "redis://127.0.0.1:6379/0",
+            "rediss://:pass@cache.example.com:6380/2",
+            "redis://user:pass@[::1]:6379",
+            "rediss://host:6379/#insecure",
+            "unix:///run/redis.sock",
+        ] {
+            assert_eq!(check_redis_url(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("localhost:6379", "starting with"),
+            ("http://localhost", "unknown scheme"),
+            ("redis://:6379", "no host"),
+            ("redis://host:port", "not a number from"),
+            ("redis://host:6379/db", "database"),
+            ("unix://relative.sock", "absolute path"),
+        ] {
+            let err = check_redis_url(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn expand(options: &Options, function: &Function) -> TokenStream {
     let memoized = memoized(options, function, &names, &key);
     let uncached = uncached_fn(function, &names);
     let cache = cache_fn(options, function, &names, &key);
-    let helpers = helpers(function, &names, &key);
+    let helpers = helpers(options, function, &names, &key);
     quote!(#memoized #uncached #cache #helpers)
 }
 
@@ -289,10 +289,9 @@ impl Key {
     fn owned(&self, in_helper: bool) -> TokenStream {
         match &self.shape {
             KeyShape::Tuple(parts) => {
-                let owned =
-                    parts
-                        .iter()
-                        .map(|p| if in_helper { &p.helper_owned } else { &p.owned });
+                let owned = parts
+                    .iter()
+                    .map(|p| if in_helper { &p.helper_owned } else { &p.owned });
                 quote!((#(#owned,)*))
             }
             KeyShape::Custom(_) => quote!(__memo_key),
@@ -796,6 +795,14 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     if let Some(hook) = &options.on_delete {
         builder.extend(quote_spanned!(hook.span()=> .on_delete(#hook)));
     }
+    if options.has_tier() {
+        let parts: Vec<&TokenStream> = match &key.shape {
+            KeyShape::Tuple(parts) => parts.iter().map(|p| &p.owned_ty).collect(),
+            KeyShape::Custom(ty) => vec![ty],
+        };
+        assertions.extend(crate::tier::assertions(&parts, value));
+        builder = crate::tier::builder_calls(options, function, builder, &key_ty, value);
+    }
 
     let generic = key.generic();
     let generic_key = &generic.key;
@@ -908,7 +915,7 @@ fn lifetime_generics(function: &Function) -> TokenStream {
 ///     __memo_remove::<A, String, A, str, V>(f_cache(), (&a, b))
 /// }
 /// ```
-fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
+fn helpers(options: &Options, function: &Function, names: &Names, key: &Key) -> TokenStream {
     let vis = &function.item.vis;
     let fn_name = function.item.sig.ident.unraw().to_string();
     let (info, clear, invalidate) = (&names.info, &names.clear, &names.invalidate);
@@ -971,6 +978,23 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         quote!(__memo_store.insert(__memo_key, __memo_value)),
     );
     let (assertions, prepare, lookup_arg) = (key.assertions(), &key.prepare, key.lookup_arg(true));
+    // With a tier, the entry is removed there too, which takes the owned key (a tier stores
+    // it encoded).
+    let invalidate_body = if options.has_tier() {
+        let (invalidate_fn, invalidate) = generic.helper(
+            "__memo_invalidate",
+            &[],
+            quote!(__memo_store: &::memo_runtime::FaasCacheDict<#key_ty, V>, __memo_key: #key_ty,),
+            quote!(bool),
+            quote!(__memo_store.invalidate(&__memo_key)),
+        );
+        let owned = key.owned(true);
+        let store_call = key.store_call(names);
+        quote!(#invalidate_fn #prepare #invalidate(#store_call, #owned))
+    } else {
+        let store_call = key.store_call(names);
+        quote!(#remove_fn #prepare #remove(#store_call #lookup_arg))
+    };
     let store_call = key.store_call(names);
     let generics = lifetime_generics(function);
     let where_clause = &function.item.sig.generics.where_clause;
@@ -1034,9 +1058,7 @@ fn helpers(function: &Function, names: &Names, key: &Key) -> TokenStream {
         #[allow(dead_code, unused_variables, clippy::needless_lifetimes)]
         #vis fn #invalidate #generics(#receiver #(#params),*) -> bool #where_clause {
             #assertions
-            #remove_fn
-            #prepare
-            #remove(#store_call #lookup_arg)
+            #invalidate_body
         }
     }
     .into_token_stream()

@@ -23,6 +23,7 @@ mod size_parse;
 #[path = "../../memo-runtime/src/size/percent.rs"]
 mod size_percent;
 mod symbol;
+mod tier;
 mod valid;
 
 /// Derives `memo_runtime::DeepSize` for a struct or an enum: the value's inline size plus the

@@ -13,6 +13,9 @@ pub(crate) const DEDUPE: &str = "dedupe";
 pub(crate) const DEDUPE_TIMEOUT: &str = "dedupe_timeout";
 pub(crate) const IN_IMPL: &str = "in_impl";
 pub(crate) const POLICY: &str = "policy";
+pub(crate) const REDIS: &str = "redis";
+pub(crate) const REDIS_TIMEOUT: &str = "redis_timeout";
+pub(crate) const VERSION: &str = "version";
 
 /// Every option, for "did you mean" suggestions and the list in error messages.
 pub(crate) const ALL: &[&str] = &[
@@ -29,6 +32,9 @@ pub(crate) const ALL: &[&str] = &[
     DEDUPE_TIMEOUT,
     IN_IMPL,
     POLICY,
+    REDIS,
+    REDIS_TIMEOUT,
+    VERSION,
 ];
 
 /// The parameter attribute that leaves an argument out of the key.

@@ -11,6 +11,25 @@ pub(crate) fn check(ctxt: &Ctxt, options: &Options, function: &Function) {
     custom_key(ctxt, options);
     dedupe(ctxt, options);
     key_arity(ctxt, options, function);
+    redis(ctxt, options);
+}
+
+/// `redis_timeout` is the budget of the Redis tier's calls: it needs one. `version` names the
+/// namespace of the tiers: it needs one.
+fn redis(ctxt: &Ctxt, options: &Options) {
+    if let (false, Some(version)) = (options.has_tier(), &options.version) {
+        ctxt.error_spanned_by(
+            version,
+            "`version` pins the namespace of a second-level tier: add `redis = ..`, or remove it",
+        );
+    }
+    if let (None, Some(timeout)) = (&options.redis, &options.redis_timeout) {
+        ctxt.error_spanned_by(
+            &timeout.tokens,
+            "`redis_timeout` needs a Redis tier: add `redis = \"redis://host:6379/0\"` (or \
+             `redis = true`), or remove it",
+        );
+    }
 }
 
 /// `key` and `key_type` go together: the static's type must be written out.

@@ -72,6 +72,7 @@
 //! | --- | --- |
 //! | `tier` | the [tier layer](tier): second-level stores under the memory store, read through on a miss (serde, postcard); turned on by the tier features, or alone for a [`Tier`](tier::Tier) of your own |
 //! | `serde` | `Serialize` and `Deserialize` for [`CacheInfo`] and the FaaS reports ([`ProcessMemory`], [`ResolvedShare`]...), for JSON logs and metrics |
+//! | `redis` | the Redis tier shared by a fleet of processes: `#[faas_cached(redis = "redis://..")]`, [`Builder::redis`]; blocking connections with a time budget per call and a circuit breaker, TLS through the system's OpenSSL, a cross-process lease per key (see the README's "The Redis tier") |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -105,6 +106,8 @@ pub use store::key_ref::KeyRef;
 pub use store::policy::Policy;
 pub use store::stats::CacheInfo;
 pub use tier::info::TierInfo;
+#[cfg(feature = "redis")]
+pub use tier::redis::{BreakerState, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, REDIS_URL_ENV};
 
 #[doc(hidden)]
 #[path = "private.rs"]

@@ -12,7 +12,7 @@
 //! Resolution: the kernel's tick (`clock_getres(CLOCK_MONOTONIC_COARSE)`, 1-4 ms). An entry
 //! may be returned up to one tick after its TTL ran out, never later.
 
-mod system;
+pub(crate) mod system;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -38,9 +38,12 @@ where
             Before::Compute(pending) => {
                 let result = init();
                 let value = (shape.value)(&result);
-                let now = clock();
-                let expires = expiry_after(now, self.default_ttl_nanos());
-                block_on(tiers.after(&Blocking, pending, value, expires, now));
+                // Nothing to write when the tiers were skipped (breakers open): no clock read.
+                if pending.writes() {
+                    let now = clock();
+                    let expires = expiry_after(now, self.default_ttl_nanos());
+                    block_on(tiers.after(&Blocking, pending, value, expires, now));
+                }
                 self.finish_lead(lead, located, key, value);
                 result
             }

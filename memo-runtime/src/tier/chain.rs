@@ -108,6 +108,10 @@ impl Layers {
     /// tier is skipped for now (its last attach failed).
     pub(crate) fn exec(&self, layer: usize, op: Op) -> Option<Done> {
         let l = &self.layers[layer];
+        if l.tier.skipping() {
+            l.stats.skipped.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
         let started = Instant::now();
         if !self.ensure_attached(l, started) {
             return None;
@@ -179,6 +183,18 @@ impl Layers {
         }
     }
 
+    /// Whether every tier skips its calls now: then a caller need not even encode for them.
+    pub(crate) fn all_skipping(&self) -> bool {
+        self.layers.iter().all(|l| l.tier.skipping())
+    }
+
+    /// Counts a call skipped by every tier.
+    fn skipped_by_all(&self) {
+        for l in self.layers.iter() {
+            l.stats.skipped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn info(&self) -> Vec<TierInfo> {
         self.layers
             .iter()
@@ -188,7 +204,8 @@ impl Layers {
                 } else {
                     None
                 };
-                l.stats.snapshot(l.kind, l.location.clone(), bytes)
+                l.stats
+                    .snapshot(l.kind, l.location.clone(), bytes, l.tier.health())
             })
             .collect()
     }
@@ -314,6 +331,13 @@ impl<K, V> std::fmt::Debug for Tiers<K, V> {
     }
 }
 
+impl Pending {
+    /// Whether [`Tiers::after`] has anything to do (a key to write, or a lease to release).
+    pub(crate) fn writes(&self) -> bool {
+        self.key.is_some() || self.lease.is_some()
+    }
+}
+
 impl<K, V> Tiers<K, V> {
     pub(crate) fn new(layers: Layers, codec: Codec<K, V>, lease_ttl: Duration) -> Self {
         Tiers {
@@ -415,6 +439,15 @@ impl<K, V> Tiers<K, V> {
         lease: bool,
         clock: &impl Fn() -> SystemTime,
     ) -> Before<V> {
+        if self.layers.all_skipping() {
+            // Every tier is down (circuit breakers open): no encoding, no call, no write
+            // after the computation either (`key: None`).
+            self.layers.skipped_by_all();
+            return Before::Compute(Pending {
+                key: None,
+                lease: None,
+            });
+        }
         let Some(encoded) = self.encode_key(key) else {
             return Before::Compute(Pending {
                 key: None,

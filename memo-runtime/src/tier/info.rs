@@ -42,6 +42,13 @@ pub struct TierInfo {
     /// Times this process waited for another process computing the same key (a lease held
     /// elsewhere).
     pub lease_waits: u64,
+    /// Calls not made because the tier was skipping them (the Redis tier's circuit breaker
+    /// open): neither errors nor misses.
+    pub skipped: u64,
+    /// The tier's health in a word, if it has one: the Redis tier's circuit breaker,
+    /// `"closed"` (Redis used), `"open"` (skipped for a while after repeated failures) or
+    /// `"half-open"` (the next call probes it).
+    pub health: Option<String>,
 }
 
 impl fmt::Display for TierInfo {
@@ -55,6 +62,13 @@ impl fmt::Display for TierInfo {
             Some(bytes) => write!(f, "{bytes}")?,
             None => f.write_str("None")?,
         }
-        write!(f, ", time_spent={:?})", self.time_spent)
+        write!(f, ", time_spent={:?}", self.time_spent)?;
+        if self.skipped > 0 {
+            write!(f, ", skipped={}", self.skipped)?;
+        }
+        match &self.health {
+            Some(health) => write!(f, ", health={health})"),
+            None => f.write_str(")"),
+        }
     }
 }

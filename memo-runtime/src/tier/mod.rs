@@ -16,6 +16,7 @@
 //! - `chain` is the typed layer a store holds; `memo::tiered` is the one place in the
 //!   memoization path that calls it.
 
+mod gate;
 pub(crate) mod info;
 pub(crate) mod private;
 pub(crate) mod store;
@@ -29,6 +30,8 @@ pub(crate) mod codec;
 pub(crate) mod io;
 #[cfg(feature = "tier")]
 mod namespace;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
 #[cfg(feature = "tier")]
 pub(crate) mod setup;
 #[cfg(feature = "tier")]
@@ -214,6 +217,22 @@ mod api {
             let _ = ns;
             None
         }
+
+        /// Whether the tier skips every call now (a circuit breaker open after repeated
+        /// failures). The layer then neither encodes for the tier nor calls it, and counts the
+        /// calls in [`TierInfo::skipped`](crate::TierInfo::skipped): a call then costs what it
+        /// costs without the tier. Checked before each call, so keep it to an atomic load or
+        /// two. Default `false`.
+        fn skipping(&self) -> bool {
+            false
+        }
+
+        /// The tier's health in a word, for [`TierInfo::health`](crate::TierInfo::health):
+        /// the Redis tier reports its circuit breaker (`"closed"`, `"open"`, `"half-open"`).
+        /// Default `None`.
+        fn health(&self) -> Option<&'static str> {
+            None
+        }
     }
 
     impl<T: Tier + ?Sized> Tier for std::sync::Arc<T> {
@@ -266,6 +285,12 @@ mod api {
         }
         fn bytes(&self, ns: &Namespace) -> Option<u64> {
             (**self).bytes(ns)
+        }
+        fn skipping(&self) -> bool {
+            (**self).skipping()
+        }
+        fn health(&self) -> Option<&'static str> {
+            (**self).health()
         }
     }
 

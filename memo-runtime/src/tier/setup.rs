@@ -20,6 +20,11 @@ pub(crate) struct TierSetup<K, V> {
     pub(crate) sources: Vec<TierSource>,
     /// The namespace's tag: `version`, or the macro's hash of the function.
     pub(crate) tag: String,
+    /// `redis_timeout` and `redis_prefix`, applied to the Redis tier when it is opened.
+    #[cfg(feature = "redis")]
+    pub(crate) redis_timeout: Option<std::time::Duration>,
+    #[cfg(feature = "redis")]
+    pub(crate) redis_prefix: Option<String>,
 }
 
 impl<K, V> Default for TierSetup<K, V> {
@@ -28,6 +33,10 @@ impl<K, V> Default for TierSetup<K, V> {
             codec: None,
             sources: Vec::new(),
             tag: String::new(),
+            #[cfg(feature = "redis")]
+            redis_timeout: None,
+            #[cfg(feature = "redis")]
+            redis_prefix: None,
         }
     }
 }
@@ -36,6 +45,9 @@ impl<K, V> Default for TierSetup<K, V> {
 pub(crate) enum TierSource {
     /// Given ready-made, through [`Builder::tier`].
     Ready(Arc<dyn Tier>),
+    /// A Redis server (read after the disk, before ready-made tiers).
+    #[cfg(feature = "redis")]
+    Redis(crate::tier::redis::RedisSource),
 }
 
 impl TierSource {
@@ -43,6 +55,8 @@ impl TierSource {
     /// ready-made tiers in the order given, after those.
     fn rank(&self) -> u8 {
         match self {
+            #[cfg(feature = "redis")]
+            TierSource::Redis(_) => 1,
             TierSource::Ready(_) => 2,
         }
     }
@@ -111,6 +125,24 @@ impl<K, V, S> Builder<K, V, S> {
     /// otherwise such a tier is kept, skipped and counted until it can be used).
     pub(crate) fn open_tiers(&mut self, strict: bool) -> Result<Option<Tiers<K, V>>, CacheError> {
         let setup = std::mem::take(&mut self.tiers);
+        #[cfg(feature = "redis")]
+        if let Some(timeout) = setup.redis_timeout {
+            let has_redis = setup
+                .sources
+                .iter()
+                .any(|s| matches!(s, TierSource::Redis(_)));
+            if !has_redis || timeout.is_zero() {
+                return Err(CacheError::InvalidBound {
+                    name: "redis_timeout",
+                    value: format!("{timeout:?}"),
+                    reason: if has_redis {
+                        "the time budget of a Redis call must be greater than zero"
+                    } else {
+                        "a Redis time budget needs a Redis tier: add .redis(url)"
+                    },
+                });
+            }
+        }
         if setup.sources.is_empty() {
             return Ok(None);
         }
@@ -123,9 +155,36 @@ impl<K, V, S> Builder<K, V, S> {
         for source in sources {
             match source {
                 TierSource::Ready(tier) => tiers.push(tier),
+                #[cfg(feature = "redis")]
+                TierSource::Redis(source) => {
+                    let spec = crate::tier::redis::RedisSpec {
+                        source,
+                        timeout: setup
+                            .redis_timeout
+                            .unwrap_or(crate::tier::redis::DEFAULT_REDIS_TIMEOUT),
+                        prefix: setup
+                            .redis_prefix
+                            .clone()
+                            .unwrap_or_else(|| crate::tier::redis::DEFAULT_REDIS_PREFIX.to_owned()),
+                    };
+                    match spec.open() {
+                        Ok(tier) => tiers.push(Arc::new(tier)),
+                        Err(err) if strict => return Err(err),
+                        // The macro's lenient build: no tier (the error is logged once);
+                        // the function works from memory.
+                        Err(err) => log::error!(
+                            "faas-memo cache {:?}: no Redis tier: {err}",
+                            self.name.as_deref().unwrap_or("FaasCacheDict")
+                        ),
+                    }
+                }
             }
         }
         let _ = strict;
+        if tiers.is_empty() {
+            // Every tier failed to open in a lenient build: the store works from memory.
+            return Ok(None);
+        }
         // A memoized function's name is its path (`module::Type::method` in an `impl` block,
         // with the concrete `Self`): its namespace is its own.
         let name = self.name.as_deref().unwrap_or("FaasCacheDict").to_owned();

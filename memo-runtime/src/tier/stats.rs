@@ -13,6 +13,7 @@ pub(crate) struct TierStats {
     pub(crate) misses: AtomicU64,
     pub(crate) writes: AtomicU64,
     pub(crate) lease_waits: AtomicU64,
+    pub(crate) skipped: AtomicU64,
     nanos: AtomicU64,
     errors: [AtomicU64; TierErrorKind::ALL.len()],
     /// One bit per kind already logged.
@@ -44,7 +45,13 @@ impl TierStats {
         self.errors.iter().map(|e| e.load(Ordering::Relaxed)).sum()
     }
 
-    pub(crate) fn snapshot(&self, kind: &str, location: String, bytes: Option<u64>) -> TierInfo {
+    pub(crate) fn snapshot(
+        &self,
+        kind: &str,
+        location: String,
+        bytes: Option<u64>,
+        health: Option<&str>,
+    ) -> TierInfo {
         let errors_by_kind = TierErrorKind::ALL
             .iter()
             .filter_map(|k| {
@@ -64,6 +71,8 @@ impl TierStats {
             bytes,
             time_spent: Duration::from_nanos(self.nanos.load(Ordering::Relaxed)),
             lease_waits: self.lease_waits.load(Ordering::Relaxed),
+            skipped: self.skipped.load(Ordering::Relaxed),
+            health: health.map(str::to_owned),
         }
     }
 }
