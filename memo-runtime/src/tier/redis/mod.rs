@@ -161,12 +161,12 @@ impl Tier for RedisTier {
     }
 
     fn get(&self, ns: &Namespace, hash: u64) -> Result<Option<Vec<u8>>, TierError> {
-        let mut pipe = redis::pipe();
-        pipe.get(self.key(ns, hash));
-        match self.run(&pipe)?.pop() {
-            Some(Value::BulkString(bytes)) => Ok(Some(bytes)),
-            Some(Value::Nil) => Ok(None),
-            other => Err(unexpected("GET", other)),
+        let mut get = redis::cmd("GET");
+        get.arg(self.key(ns, hash));
+        match self.link.query_one::<Value>(&get).map_err(tier_error)? {
+            Value::BulkString(bytes) => Ok(Some(bytes)),
+            Value::Nil => Ok(None),
+            other => Err(unexpected("GET", Some(other))),
         }
     }
 
@@ -179,29 +179,40 @@ impl Tier for RedisTier {
         now: SystemTime,
     ) -> Result<(), TierError> {
         let key = self.key(ns, hash);
-        let mut pipe = redis::pipe();
-        match expires.map(|at| at.duration_since(now).unwrap_or_default()) {
+        let cmd = match expires.map(|at| at.duration_since(now).unwrap_or_default()) {
             // Expired already (a slow body with a short TTL): nothing worth storing, and an
             // older value must not outlive it.
-            Some(left) if left < Duration::from_millis(1) => pipe.cmd("UNLINK").arg(key),
-            Some(left) => pipe
-                .cmd("SET")
-                .arg(key)
-                .arg(entry)
-                .arg("PX")
-                .arg(left.as_millis() as u64),
-            None => pipe.cmd("SET").arg(key).arg(entry),
-        }
-        .ignore();
-        self.run(&pipe).map(drop)
+            Some(left) if left < Duration::from_millis(1) => {
+                let mut unlink = redis::cmd("UNLINK");
+                unlink.arg(key);
+                unlink
+            }
+            Some(left) => {
+                let mut set = redis::cmd("SET");
+                set.arg(key)
+                    .arg(entry)
+                    .arg("PX")
+                    .arg(left.as_millis() as u64);
+                set
+            }
+            None => {
+                let mut set = redis::cmd("SET");
+                set.arg(key).arg(entry);
+                set
+            }
+        };
+        self.link
+            .query_one::<Value>(&cmd)
+            .map(drop)
+            .map_err(tier_error)
     }
 
     fn remove(&self, ns: &Namespace, hash: u64) -> Result<bool, TierError> {
-        let mut pipe = redis::pipe();
-        pipe.cmd("UNLINK").arg(self.key(ns, hash));
-        match self.run(&pipe)?.pop() {
-            Some(Value::Int(n)) => Ok(n > 0),
-            other => Err(unexpected("UNLINK", other)),
+        let mut unlink = redis::cmd("UNLINK");
+        unlink.arg(self.key(ns, hash));
+        match self.link.query_one::<Value>(&unlink).map_err(tier_error)? {
+            Value::Int(n) => Ok(n > 0),
+            other => Err(unexpected("UNLINK", Some(other))),
         }
     }
 
