@@ -22,7 +22,7 @@ async fn exchange_rate(from: &str, to: &str) -> Result<f64, String> {
 }
 
 async fn handle(request: u32) -> String {
-    let (from, to) = if request % 2 == 0 {
+    let (from, to) = if request.is_multiple_of(2) {
         ("EUR", "USD")
     } else {
         ("USD", "EUR")

@@ -30,7 +30,7 @@ impl std::fmt::Display for FetchError {
 fn fetch_price(sku: &str, id: u32) -> Result<u64, FetchError> {
     ATTEMPTS.fetch_add(1, Ordering::SeqCst);
     let mut failed = FAILED_ONCE.lock().expect("not poisoned");
-    if id % 2 == 0 && failed.get_or_insert_with(HashSet::new).insert(id) {
+    if id.is_multiple_of(2) && failed.get_or_insert_with(HashSet::new).insert(id) {
         return Err(FetchError::Unavailable(id));
     }
     Ok(u64::from(id) * 100 + sku.len() as u64)

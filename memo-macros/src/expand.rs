@@ -503,7 +503,7 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
         ),
     };
     let shape = quote!(::memo_runtime::__private::Shape::#shape);
-    let dedupe = options.dedupe.as_ref().map_or(true, |b| b.value);
+    let dedupe = options.dedupe.as_ref().is_none_or(|b| b.value);
     let generic = key.generic();
     let (key_ty, lookup_param, lookup) = (&generic.key, &generic.lookup_param, &generic.lookup);
     let store = quote!(&'static ::memo_runtime::FaasCacheDict<#key_ty, V>);

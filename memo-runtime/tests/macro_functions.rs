@@ -147,7 +147,7 @@ static OPTION_CALLS: Calls = Calls::new();
 #[faas_cached]
 fn find_user(id: u32) -> Option<String> {
     OPTION_CALLS.hit();
-    (id % 2 == 0).then(|| format!("user{id}"))
+    (id.is_multiple_of(2)).then(|| format!("user{id}"))
 }
 
 static NONE_CACHED_CALLS: Calls = Calls::new();
@@ -155,7 +155,7 @@ static NONE_CACHED_CALLS: Calls = Calls::new();
 #[faas_cached(option = false)]
 fn find_user_caching_none(id: u32) -> Option<String> {
     NONE_CACHED_CALLS.hit();
-    (id % 2 == 0).then(|| format!("user{id}"))
+    (id.is_multiple_of(2)).then(|| format!("user{id}"))
 }
 
 #[test]

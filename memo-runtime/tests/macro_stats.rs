@@ -108,7 +108,7 @@ fn errors_are_misses_that_count_as_uncached() {
 
 #[faas_cached(dedupe = false)]
 fn lookup(id: u32) -> Option<String> {
-    (id % 2 == 0).then(|| format!("user {id}"))
+    (id.is_multiple_of(2)).then(|| format!("user {id}"))
 }
 
 #[test]

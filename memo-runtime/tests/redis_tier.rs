@@ -198,7 +198,7 @@ fn hammer(
                         });
                         longest = longest.max(start.elapsed());
                         assert_eq!(value, value_of(key), "a wrong value for {key}");
-                        if i % 7 == 0 {
+                        if i.is_multiple_of(7) {
                             // Keep reaching Redis: forget the key in memory now and then.
                             store.remove(&key);
                         }

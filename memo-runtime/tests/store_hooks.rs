@@ -91,7 +91,7 @@ fn a_panicking_hook_is_caught_counted_and_leaves_the_store_consistent() {
         .max_items(2)
         .on_delete(move |k: &u32, _: &String, _| {
             counter.fetch_add(1, Ordering::SeqCst);
-            if *k % 2 == 0 {
+            if (*k).is_multiple_of(2) {
                 panic!("hook failure for {k}");
             }
         })

@@ -80,7 +80,7 @@ impl Model {
     fn drop_expired(&mut self) {
         let now = self.now_ms;
         let before = self.entries.len();
-        self.entries.retain(|(_, _, e)| e.map_or(true, |e| e > now));
+        self.entries.retain(|(_, _, e)| e.is_none_or(|e| e > now));
         self.expirations += (before - self.entries.len()) as u64;
     }
 

@@ -345,7 +345,7 @@ fn smallest_limit(
         if let Some(text) = sources.read(&shown) {
             match parse(&text) {
                 Limit::Bytes(bytes) if bytes > 0 => {
-                    if best.as_ref().map_or(true, |(b, _)| bytes < *b) {
+                    if best.as_ref().is_none_or(|(b, _)| bytes < *b) {
                         best = Some((bytes, shown));
                     }
                 }

@@ -808,7 +808,7 @@ mod tests {
                 let hash = k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
                 shard.remove(hash, &k, &clock, &mut out);
                 out.clear();
-                if shard.len() % check_every == 0 {
+                if shard.len().is_multiple_of(check_every) {
                     check(&shard, "while shrinking");
                 }
             }
