@@ -7,8 +7,8 @@ use syn::parse::Parser;
 use syn::{Expr, ExprLit, ExprUnary, Lit, LitBool, LitStr, Token, Type, UnOp};
 
 use crate::ctxt::Ctxt;
-use crate::size_parse::parse_byte_size;
-use crate::size_percent::parse_percent;
+use crate::size::parse::parse_byte_size;
+use crate::size::percent::parse_percent;
 use crate::symbol;
 
 /// The eviction policies `policy = "..."` names.
@@ -392,9 +392,11 @@ fn item_count(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
     None
 }
 
-/// `policy = "s3fifo"` or `policy = "lru"`.
+/// `policy = "s3fifo"` or `policy = "lru"`, in any case, `-` and `_` ignored (`"LRU"`,
+/// `"S3-FIFO"`): the names are the policies' names, as papers and other caches write them.
 fn policy(ctxt: &Ctxt, expr: &Expr) -> Option<Policy> {
-    const ACCEPTED: &str = "`policy` takes \"s3fifo\" (the default) or \"lru\"";
+    const ACCEPTED: &str =
+        "`policy` takes \"s3fifo\" (the default) or \"lru\" (case-insensitive, `-` and `_` ignored)";
     match unwrap_group(expr) {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
@@ -573,6 +575,54 @@ mod tests {
             let err = check_redis_url(bad).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn policy_names_ignore_case_and_separators() {
+        for (written, lru) in [
+            ("lru", true),
+            ("LRU", true),
+            ("Lru", true),
+            ("s3fifo", false),
+            ("S3-FIFO", false),
+            ("s3_fifo", false),
+        ] {
+            let ctxt = Ctxt::default();
+            let options = parse(&ctxt, quote::quote!(policy = #written));
+            assert!(ctxt.check().is_ok(), "{written}");
+            assert_eq!(
+                matches!(options.policy, Some(Policy::Lru)),
+                lru,
+                "{written}"
+            );
+            assert!(options.policy.is_some(), "{written}");
+        }
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(policy = "fifo"));
+        assert!(options.policy.is_none());
+        let message = ctxt.check().unwrap_err().to_string();
+        assert!(message.contains("case-insensitive"), "{message}");
+    }
+
+    #[test]
+    fn decimal_looking_size_units_are_rejected_with_a_suggestion() {
+        for written in ["64MB", "64 mb", "1.5Gb"] {
+            let ctxt = Ctxt::default();
+            let options = parse(&ctxt, quote::quote!(max_size = #written));
+            assert!(options.max_size.is_none(), "{written}");
+            let message = ctxt.check().unwrap_err().to_string();
+            assert!(
+                message.contains("is ambiguous") && message.contains("iB`"),
+                "{written}: {message}"
+            );
+        }
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(max_size = "64MiB"));
+        assert!(ctxt.check().is_ok());
+        assert!(matches!(
+            options.max_size.map(|m| m.value),
+            Some(MaxSize::Bytes(bytes)) if bytes == 64 << 20
+        ));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Emits the memoized function and its helpers. [`faas_cached`] runs the checks first; the
 //! emitting functions below never validate.
 
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Literal, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -325,8 +325,13 @@ impl Key {
         match &self.shape {
             KeyShape::Tuple(parts) => {
                 for ty in parts.iter().map(|p| &p.owned_ty) {
+                    let assert = if names_float(ty) {
+                        quote!(assert_float_cache_key)
+                    } else {
+                        quote!(assert_cache_key)
+                    };
                     out.extend(quote_spanned!(span_of(ty)=>
-                        ::memo_runtime::__private::assert_cache_key::<#ty>();
+                        ::memo_runtime::__private::#assert::<#ty>();
                     ));
                 }
             }
@@ -352,8 +357,14 @@ impl Key {
                 let keys: Vec<Ident> = (0..parts.len()).map(|i| format_ident!("K{}", i)).collect();
                 let queries: Vec<Ident> =
                     (0..parts.len()).map(|i| format_ident!("Q{}", i)).collect();
-                for (k, q) in keys.iter().zip(&queries) {
-                    bounds.push(quote!(#k: ::memo_runtime::__private::CacheKey));
+                for ((k, q), part) in keys.iter().zip(&queries).zip(parts) {
+                    // The assertion's trait: the same predicate, so rustc reports it once.
+                    let bound = if names_float(&part.owned_ty) {
+                        quote!(FloatCacheKey)
+                    } else {
+                        quote!(CacheKey)
+                    };
+                    bounds.push(quote!(#k: ::memo_runtime::__private::#bound));
                     bounds.push(quote!(
                         #q: ?::core::marker::Sized + ::core::hash::Hash + ::memo_runtime::Equivalent<#k>
                     ));
@@ -396,6 +407,18 @@ impl Key {
             lookup,
         }
     }
+}
+
+/// Whether a key part's type names `f32` or `f64` anywhere (`f64`, `&f64`, `(u8, f32)`,
+/// `Vec<f64>`): its bound is then asserted with `FloatCacheKey`, the same bounds as `CacheKey`
+/// with a message that says how to key a float. A type that names a float and has the bounds
+/// (`OrderedFloat<f64>`) compiles as before: only the wording of an error changes.
+fn names_float(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|tree| match tree {
+        TokenTree::Ident(ident) => ident == "f32" || ident == "f64",
+        TokenTree::Group(group) => names_float(&group.stream()),
+        _ => false,
+    })
 }
 
 /// `<T as Clone>::clone(arg)`, spanned over `T` like the assertion on `T`, so that a `T`
@@ -694,7 +717,8 @@ fn uncached_call(function: &Function, names: &Names) -> TokenStream {
 ///     assert_cache_key::<K1>(); ...; assert_cache_value::<V>();      // see `Key`
 ///     [assert_deep_size::<K1>(); ...]                              // max_size needs DeepSize
 ///     fn __memo_build<K0, Q0, V>(builder: Builder<(K0,), V>) -> FaasCacheDict<(K0,), V> { builder.build_lenient() }
-///     [const { assert_max_size_fits::<K, V>(MAX) };]               // max_size checked at compile time
+///     [const { if let Some(e) = max_size_error::<K, V>(MAX, "f") { panic!("{}", e.as_str()) } };]
+///                                                                  // max_size checked at compile time
 ///     static __MEMO_STORE: LazyLock<FaasCacheDict<K, V>> =
 ///         LazyLock::new(|| { assert..; __memo_build::<..>(builder) });
 ///     &__MEMO_STORE
@@ -754,14 +778,24 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
         match max_size.value {
             MaxSize::Bytes(bytes) => {
                 let bytes = Literal::u64_suffixed(bytes);
-                let fits = quote_spanned!(span=>
-                    ::memo_runtime::__private::assert_max_size_fits::<#key_ty, #value>(#bytes)
-                );
                 // Evaluated when `f_cache` is compiled (`cargo build`, not `cargo check`).
                 // Evaluating it in the static's initializer would run it under `cargo check`
                 // too, but rustc then reports a missing `DeepSize` without the trait's
-                // `on_unimplemented` note.
-                assertions.extend(quote_spanned!(span=> const { #fits };));
+                // `on_unimplemented` note. The panic is here, spanned on the option, not in
+                // the runtime: rustc then reports it at `max_size`'s value, with no notes
+                // pointing into the runtime or `core`.
+                assertions.extend(quote_spanned!(span=>
+                    const {
+                        if let ::core::option::Option::Some(__memo_error) =
+                            ::memo_runtime::__private::max_size_error::<#key_ty, #value>(
+                                #bytes,
+                                #fn_name,
+                            )
+                        {
+                            ::core::panic!("{}", __memo_error.as_str())
+                        }
+                    };
+                ));
                 builder.extend(quote_spanned!(span=> .max_size_weighed(#bytes, #weigher)));
             }
             // A share is resolved at run time, against the container's memory: no

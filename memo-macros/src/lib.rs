@@ -14,14 +14,7 @@ mod ast;
 mod ctxt;
 mod deep_size;
 mod expand;
-// The runtime's own parser, so that compile-time and runtime checks of `max_size` agree.
-#[allow(dead_code)]
-#[path = "../../memo-runtime/src/size/parse.rs"]
-mod size_parse;
-// And its parser of shares of the process's memory (`max_size = "10%"`).
-#[allow(dead_code)]
-#[path = "../../memo-runtime/src/size/percent.rs"]
-mod size_percent;
+mod size;
 mod symbol;
 mod tier;
 mod valid;
@@ -58,12 +51,18 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 ///
 /// All optional, each at most once, in any order. A bad option is a compile error on its token.
 ///
+/// **Without `max_items` or `max_size`, the cache is unbounded**: a bare `#[faas_cached]` keeps
+/// every result until its `ttl` runs out (never, without one) or it is removed (`f_invalidate`,
+/// `f_cache_clear`), like `functools.cache`. Give a bound to a function whose arguments are
+/// not drawn from a small set. `f_cache_info()` shows it: `max_items=None, max_size=None
+/// (unbounded)`.
+///
 /// | option | value | meaning |
 /// | --- | --- | --- |
 /// | `ttl` | seconds, integer or float, at least 1 ns (`ttl = 0.5`) | time to live of each result |
-/// | `max_size` | `"512K"`, `"64M"`, `"1.5G"`, `"2T"` (K = 1024; fractions round down to whole bytes) or bytes; or `"10%"`, a share of the memory the process may use | byte bound over keys, values and overhead; key and value types implement `DeepSize`; in bytes, must exceed the store's fixed overhead on any machine (checked at compile time); a share is resolved at run time against the cgroup limit, else `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, else the physical memory (`memo_runtime::process_memory`), and one too small for the fixed overhead caches nothing (logged) |
+/// | `max_size` | `"512K"`, `"64M"`, `"64MiB"`, `"1.5G"`, `"2T"` (binary units, K = 1024, any case, `iB` optional; `"64MB"` is an error: decimal or binary?; fractions round down to whole bytes) or bytes; or `"10%"`, a share of the memory the process may use | byte bound over keys, values and overhead; key and value types implement `DeepSize`; in bytes, must exceed the store's fixed overhead on any machine (checked at compile time: the error gives the minimum for the function's key and value types, about 8-10 KiB and more for large keys and values); a share is resolved at run time against the cgroup limit, else `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, else the physical memory (`memo_runtime::process_memory`), and one too small for the fixed overhead caches nothing (logged) |
 /// | `max_items` | integer > 0 | item bound |
-/// | `policy` | `"s3fifo"` (default) or `"lru"` | eviction policy (see `memo_runtime::Policy`) |
+/// | `policy` | `"s3fifo"` (default) or `"lru"`, case-insensitive, `-` and `_` ignored (`"LRU"`, `"S3-FIFO"`) | eviction policy (see `memo_runtime::Policy`) |
 /// | `on_delete` | path to `fn(&K, &V, DeleteReason)`, or a closure | called for every entry that leaves |
 /// | `key`, `key_type` | an expression over the arguments, and its type | a custom key (`key = user.id, key_type = u64`) |
 /// | `name` | string | the name in `CacheInfo`; default `module_path::fn_name`, and `module_path::Type::fn_name` in an `impl` block (the type as [`core::any::type_name`] writes it, generic arguments included: `Wrapper<u8>::get`) |
@@ -124,6 +123,11 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// `key = ..., key_type = ...` replaces the key: the expression may use any argument, so
 /// `invalidate` then takes them all.
 ///
+/// A float (`f32`, `f64`) is neither `Hash` nor `Eq` (`NaN != NaN`), so it cannot be part of
+/// the key as it is; the error says so. Key it by its bits, `key = (price.to_bits(), region),
+/// key_type = (u64, u32)` (`0.0` and `-0.0` are then two keys, and each `NaN` bit pattern is
+/// one), or by a rounded integer, or `#[exclude]` it.
+///
 /// A `&mut T` argument (or `&mut self`) that is part of the key is a compile error: a hit
 /// returns the cached value without running the body, so the body's changes to it would be
 /// silently skipped. Take `&T` if the function only reads it, or mark it `#[exclude]` if it is
@@ -153,10 +157,12 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 ///     Ok((id == 1).then(|| "ada".to_owned())) // the slow lookup
 /// }
 ///
-/// assert_eq!(find_user(2)?, None); // not cached: the next call looks again
-/// assert_eq!(find_user(1)?.as_deref(), Some("ada")); // cached
-/// assert_eq!(find_user_cache().len(), 1);
-/// # Ok::<(), std::io::Error>(())
+/// fn main() -> std::io::Result<()> {
+///     assert_eq!(find_user(2)?, None); // not cached: the next call looks again
+///     assert_eq!(find_user(1)?.as_deref(), Some("ada")); // cached
+///     assert_eq!(find_user_cache().len(), 1);
+///     Ok(())
+/// }
 /// ```
 ///
 /// # Methods

@@ -1,5 +1,7 @@
 //! Rules across options and the function: each check records an error, none emits tokens.
 
+use syn::{GenericArgument, PathArguments, Type};
+
 use crate::args::Options;
 use crate::ast::Function;
 use crate::ctxt::Ctxt;
@@ -11,7 +13,97 @@ pub(crate) fn check(ctxt: &Ctxt, options: &Options, function: &Function) {
     custom_key(ctxt, options);
     dedupe(ctxt, options);
     key_arity(ctxt, options, function);
+    float_keys(ctxt, options, function);
     redis(ctxt, options);
+}
+
+/// A float argument in the key: `f32` and `f64` are neither `Hash` nor `Eq`, so the key would
+/// fail its bounds with rustc's generic note. Said here, once, on the type, with what to do.
+/// Only for types that are certainly not `Hash` (a float, or a reference, slice, array,
+/// tuple, `Vec`, `Option`, `Box`, `Rc` or `Arc` of one): a type of one's own that holds a
+/// float (`OrderedFloat<f64>`) may implement `Hash` and is left to the bounds, whose notes
+/// also speak of floats.
+fn float_keys(ctxt: &Ctxt, options: &Options, function: &Function) {
+    if options.key.is_some() {
+        return;
+    }
+    for param in function.key_params() {
+        let Some(float) = certainly_float(&param.ty) else {
+            continue;
+        };
+        let name = &param.ident;
+        let bits = if float == "f32" { "u32" } else { "u64" };
+        let fix = if is_float(&param.ty).is_some() {
+            format!(
+                "key it by its bits, `key = ({name}.to_bits(), ..), key_type = ({bits}, ..)` \
+                 (the other arguments as they are), or by a rounded integer"
+            )
+        } else {
+            format!(
+                "key it by the bits of its floats (`{float}::to_bits`, a `{bits}`) with \
+                 `key = ..., key_type = ...`"
+            )
+        };
+        ctxt.error_spanned_by(
+            &param.ty,
+            format!(
+                "`{name}` cannot be part of the cache key: `{float}` is neither `Hash` nor `Eq` \
+                 (`NaN != NaN`); {fix}, or leave it out of the key with `#[exclude]`"
+            ),
+        );
+    }
+}
+
+/// `Some("f32")` or `Some("f64")` if `ty` is that float.
+fn is_float(ty: &Type) -> Option<&'static str> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    let primitive = path.path.segments.len() == 1
+        || path
+            .path
+            .segments
+            .iter()
+            .rev()
+            .nth(1)
+            .is_some_and(|s| s.ident == "primitive");
+    match last.ident.to_string().as_str() {
+        "f32" if primitive => Some("f32"),
+        "f64" if primitive => Some("f64"),
+        _ => None,
+    }
+}
+
+/// The float that makes `ty` certainly not `Hash`: a float, or a reference, slice, array,
+/// tuple, `Vec`, `VecDeque`, `Option`, `Box`, `Rc` or `Arc` that holds one.
+fn certainly_float(ty: &Type) -> Option<&'static str> {
+    match ty {
+        Type::Reference(r) => certainly_float(&r.elem),
+        Type::Slice(s) => certainly_float(&s.elem),
+        Type::Array(a) => certainly_float(&a.elem),
+        Type::Paren(p) => certainly_float(&p.elem),
+        Type::Group(g) => certainly_float(&g.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(certainly_float),
+        Type::Path(path) => is_float(ty).or_else(|| {
+            let last = path.path.segments.last()?;
+            let wrapper = matches!(
+                last.ident.to_string().as_str(),
+                "Vec" | "VecDeque" | "Option" | "Box" | "Rc" | "Arc"
+            );
+            let PathArguments::AngleBracketed(args) = &last.arguments else {
+                return None;
+            };
+            match args.args.first()? {
+                GenericArgument::Type(inner) if wrapper => certainly_float(inner),
+                _ => None,
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// `redis_timeout` is the budget of the Redis tier's calls: it needs one. `version` names the
@@ -74,5 +166,26 @@ fn key_arity(ctxt: &Ctxt, options: &Options, function: &Function) {
                  give the key with `key = ..., key_type = ...`"
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_are_recognised_only_where_they_are_certainly_not_hash() {
+        let float = |ty: &str| certainly_float(&syn::parse_str(ty).unwrap());
+        assert_eq!(float("f64"), Some("f64"));
+        assert_eq!(float("&f32"), Some("f32"));
+        assert_eq!(float("&[f32]"), Some("f32"));
+        assert_eq!(float("(u8, f64)"), Some("f64"));
+        assert_eq!(float("[f64; 3]"), Some("f64"));
+        assert_eq!(float("Vec<Option<f64>>"), Some("f64"));
+        assert_eq!(float("std::primitive::f64"), Some("f64"));
+        assert_eq!(float("OrderedFloat<f64>"), None);
+        assert_eq!(float("HashMap<String, f64>"), None);
+        assert_eq!(float("my::f64"), None);
+        assert_eq!(float("u64"), None);
     }
 }

@@ -113,7 +113,5 @@ pub use tier::redis::{BreakerState, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT,
 #[path = "private.rs"]
 pub mod __private;
 
-// The README's examples are compiled and run as doc tests.
-#[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeDoctests;
+// The README's examples are doc tests of the `memo-examples` crate (examples/lib.rs), which is
+// not published: including ../../README.md here would reach outside this crate's package.

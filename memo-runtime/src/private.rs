@@ -50,17 +50,10 @@ pub const fn max_fixed_overhead<K, V>() -> usize {
     )
 }
 
-/// Fails compilation (when evaluated in a `const` block) if `max_size` cannot hold the fixed
-/// overhead of a one-shard store on every machine, so that a bound accepted at compile time is
-/// never dropped by `build_lenient` at run time.
-pub const fn assert_max_size_fits<K, V>(max_size: u64) {
-    let fixed = max_fixed_overhead::<K, V>();
-    assert!(
-        max_size > fixed as u64,
-        "`max_size` is smaller than the cache's fixed overhead for these key and value types \
-         (FaasCacheDict::fixed_overhead); raise it"
-    );
-}
+/// The compile-time check of `max_size` against the fixed overhead of a one-shard store on
+/// every machine, so that a bound accepted at compile time is never dropped by
+/// `build_lenient` at run time: generated code panics in a `const` block with the message.
+pub use crate::size::min_bound::{max_size_error, min_max_size, ConstMessage};
 
 /// The name of a memoized function in an `impl` block, `module::Type::function`: `owner` is
 /// the function item `Self::<fn>_cache`, whose type name is `module::Type::<fn>_cache` (a
@@ -92,6 +85,20 @@ type AnyRef = &'static (dyn Any + Send + Sync);
 pub trait CacheKey: std::hash::Hash + Eq + Clone + Send + Sync + 'static {}
 impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> CacheKey for T {}
 
+/// [`CacheKey`] for a key part whose type names `f32` or `f64` (the macro looks at the tokens):
+/// the same bounds, with a message that says how to key a float.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be part of a cache key",
+    label = "this argument is part of the key",
+    note = "a key part must be `Hash + Eq + Clone + Send + Sync + 'static`; `f32` and `f64` are \
+            neither `Hash` nor `Eq` (NaN != NaN, and 0.0 == -0.0 with other bits)",
+    note = "key a float by its bits: `key = (x.to_bits(), ..), key_type = (u64, ..)` \
+            (`f64::to_bits`; `f32::to_bits` gives a `u32`), or by a rounded integer \
+            (`(x * 100.0).round() as i64`); or leave it out of the key with `#[exclude]`"
+)]
+pub trait FloatCacheKey: std::hash::Hash + Eq + Clone + Send + Sync + 'static {}
+impl<T: std::hash::Hash + Eq + Clone + Send + Sync + 'static> FloatCacheKey for T {}
+
 /// What a `key_type` must be. Its own trait (the same bounds as [`CacheKey`]) so that the error
 /// speaks of the `key_type` the user wrote rather than of an argument.
 #[diagnostic::on_unimplemented(
@@ -116,6 +123,9 @@ impl<T: Clone + Send + Sync + 'static> CacheValue for T {}
 
 /// Asserts [`CacheKey`] where the generated code calls it.
 pub const fn assert_cache_key<T: CacheKey>() {}
+
+/// Asserts [`FloatCacheKey`] where the generated code calls it.
+pub const fn assert_float_cache_key<T: FloatCacheKey>() {}
 
 /// Asserts [`CustomCacheKey`] on a `key_type`.
 pub const fn assert_custom_key<T: CustomCacheKey>() {}
@@ -376,7 +386,8 @@ mod tests {
         type V = Vec<u8>;
         let name = "some::module::function";
         let smallest = max_fixed_overhead::<K, V>() as u64 + 1;
-        assert_max_size_fits::<K, V>(smallest);
+        assert_eq!(smallest, min_max_size::<K, V>());
+        assert!(max_size_error::<K, V>(smallest, name).is_none());
         let store = crate::FaasCacheDict::<K, V>::builder()
             .static_name(name)
             .max_size(smallest)
@@ -391,13 +402,13 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "smaller than the cache's fixed overhead")]
     fn a_max_size_below_the_largest_fixed_overhead_fails_the_check() {
         type K = (u64,);
         let one_slot =
             crate::store::dict::fixed_overhead_of::<K, u64, crate::DefaultHashBuilder>(1, 1, 0)
                 as u64;
         // Enough for one reader slot (the old check), not for every machine.
-        assert_max_size_fits::<K, u64>(one_slot + 1);
+        let error = max_size_error::<K, u64>(one_slot + 1, "f").expect("rejected");
+        assert!(error.as_str().contains("too small"), "{error:?}");
     }
 }

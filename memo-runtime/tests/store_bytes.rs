@@ -160,7 +160,7 @@ fn size_strings_and_numbers_are_accepted_in_every_documented_form() {
     for (input, bytes) in [
         ("64M", 64 * mib),
         ("64MiB", 64 * mib),
-        ("64mb", 64 * mib),
+        ("64 mib", 64 * mib),
         ("64 m", 64 * mib),
         ("1.5G", 1536 * mib),
         ("2T", 2 << 40),
@@ -178,6 +178,28 @@ fn size_strings_and_numbers_are_accepted_in_every_documented_form() {
         .build()
         .unwrap();
     assert_eq!(cache.max_size().unwrap().to_string(), "1M");
+}
+
+/// `MB` could be 10^6 or 2^20 bytes: the builder, `ByteSize` and `change_byte_size` refuse it
+/// (like the attribute), naming the input and suggesting `M` or `MiB`.
+#[test]
+fn decimal_looking_units_are_refused_everywhere_with_a_suggestion() {
+    for (input, unit) in [
+        ("64MB", "MB"),
+        ("64 mb", "MB"),
+        ("1.5Gb", "GB"),
+        ("512kB", "KB"),
+    ] {
+        let letter = &unit[..1];
+        let reason =
+            format!("`{unit}` is ambiguous (decimal or binary?): write `{letter}` or `{letter}iB`");
+        assert_names_input(&size_error(input), input, &reason);
+        let parsed = input.parse::<ByteSize>().unwrap_err();
+        assert_names_input(&parsed, input, &reason);
+        let cache: Store = FaasCacheDict::builder().max_size("1M").build().unwrap();
+        assert_names_input(&cache.change_byte_size(input).unwrap_err(), input, &reason);
+        assert_eq!(cache.max_size(), Some(ByteSize::from(1 << 20)));
+    }
 }
 
 /// The builder's error for this size.

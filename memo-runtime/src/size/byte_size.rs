@@ -11,17 +11,29 @@ use crate::size::percent::parse_percent;
 /// A number of bytes, parsed from and printed as `"64M"`, `"1.5G"`, `"512K"` (binary units,
 /// K = 1024).
 ///
+/// The units are `B`, `K`, `M`, `G`, `T`, `P`, in any case, optionally followed by `iB`
+/// (`"64MiB"`, `"64 mib"`). `"64MB"` (or `"64 mb"`, `"1GB"`) is refused: it may mean 64 * 10^6
+/// bytes (the SI prefix) or 64 * 2^20 (what most memory tools print), and the error suggests
+/// `M` or `MiB`. The same parser checks `#[faas_cached(max_size = "..")]` at compile time and
+/// [`Builder::max_size`](crate::Builder::max_size) and
+/// [`change_byte_size`](crate::FaasCacheDict::change_byte_size) at run time.
+///
 /// # Examples
 ///
 /// ```
 /// use memo_runtime::ByteSize;
 ///
-/// let size: ByteSize = "64MiB".parse()?;
-/// assert_eq!(size.as_u64(), 64 * 1024 * 1024);
-/// assert_eq!(size.to_string(), "64M");
-/// assert_eq!("1.5k".parse::<ByteSize>()?.as_u64(), 1536);
-/// assert!("64Q".parse::<ByteSize>().is_err());
-/// # Ok::<(), memo_runtime::CacheError>(())
+/// fn main() -> Result<(), memo_runtime::CacheError> {
+///     let size: ByteSize = "64MiB".parse()?;
+///     assert_eq!(size.as_u64(), 64 * 1024 * 1024);
+///     assert_eq!(size.to_string(), "64M");
+///     assert_eq!("1.5k".parse::<ByteSize>()?.as_u64(), 1536);
+///     assert!("64Q".parse::<ByteSize>().is_err());
+///
+///     let ambiguous = "64MB".parse::<ByteSize>().unwrap_err().to_string();
+///     assert!(ambiguous.contains("write `M` or `MiB`"), "{ambiguous}");
+///     Ok(())
+/// }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ByteSize(u64);
@@ -50,8 +62,8 @@ impl FromStr for ByteSize {
     /// # Errors
     ///
     /// [`CacheError::InvalidSize`] for an empty, negative, zero, fractional-byte or overflowing
-    /// size, or an unknown unit, or a share that is invalid, cannot be resolved or comes to
-    /// zero bytes; the message names the input.
+    /// size, an unknown unit or an ambiguous one (`"64MB"`), or a share that is invalid,
+    /// cannot be resolved or comes to zero bytes; the message names the input.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if parse_percent(s).is_some() {
             return match resolve_size_str(s)? {

@@ -3,5 +3,6 @@
 
 pub(crate) mod byte_size;
 pub(crate) mod deep_size;
+pub(crate) mod min_bound;
 pub(crate) mod parse;
 pub(crate) mod percent;

@@ -1,8 +1,12 @@
 //! Parser for human byte sizes such as `"64M"` or `"1.5GiB"`.
 //!
-//! This file is compiled twice: as a module of `memo-runtime` and, through `#[path]`, as a
-//! module of `memo-macros`, so that `#[faas_cached(max_size = "64Q")]` is rejected at compile
-//! time by exactly the rule the runtime applies. It must therefore depend on nothing but `core`.
+//! This file exists twice, byte for byte: `memo-macros/src/size/parse.rs` and
+//! `memo-runtime/src/size/parse.rs`. The macro parses `max_size = "64M"` with it, so that
+//! `#[faas_cached(max_size = "64Q")]` is rejected at compile time by exactly the rule the
+//! runtime applies, and each crate still builds alone from its published files (a `#[path]`
+//! to the other crate would point outside the package). `ui-tests/tests/shared_parsers.rs`
+//! fails when the two differ: edit one, then copy it over the other. It depends on nothing but
+//! `core`.
 
 use core::fmt;
 
@@ -17,8 +21,11 @@ pub(crate) enum SizeParseError {
     SeveralDots,
     /// A negative number.
     Negative,
-    /// A unit other than B, K, M, G, T, P (optionally followed by `B` or `iB`).
+    /// A unit other than B, K, M, G, T, P (optionally followed by `iB`).
     UnknownUnit,
+    /// `KB`, `MB`, `GB`, `TB`, `PB` in any case: decimal (10^6) or binary (2^20)? Rejected,
+    /// with the unit's letter, to suggest `M` or `MiB`.
+    AmbiguousUnit(char),
     /// The size is zero (a bound of zero bytes can hold nothing).
     Zero,
     /// More than `u64::MAX` bytes.
@@ -37,8 +44,15 @@ impl fmt::Display for SizeParseError {
             SizeParseError::SeveralDots => "the number has more than one `.`",
             SizeParseError::Negative => "the size is negative",
             SizeParseError::UnknownUnit => {
-                "unknown unit; accepted: B, K, M, G, T, P, optionally followed by B or iB \
-                 (binary units, K = 1024), case-insensitive"
+                "unknown unit; accepted: B, K, M, G, T, P, optionally followed by iB (binary \
+                 units, K = 1024), case-insensitive"
+            }
+            SizeParseError::AmbiguousUnit(letter) => {
+                return write!(
+                    f,
+                    "`{letter}B` is ambiguous (decimal or binary?): write `{letter}` or \
+                     `{letter}iB`, binary units (K = 1024)"
+                );
             }
             SizeParseError::Zero => "the size must be greater than zero",
             SizeParseError::Overflow => "the size does not fit in 64 bits",
@@ -47,9 +61,11 @@ impl fmt::Display for SizeParseError {
     }
 }
 
-/// Parses `"1024"`, `"512K"`, `"64M"`, `"1.5G"`, `"2T"`, `"64MiB"`, `"64mb"` into bytes.
+/// Parses `"1024"`, `"512K"`, `"64M"`, `"1.5G"`, `"2T"`, `"64MiB"`, `"100B"` into bytes.
 ///
-/// Units are binary (K = 1024) and case-insensitive; `B` and `iB` suffixes are optional;
+/// Units are binary (K = 1024) and case-insensitive; an `iB` suffix is optional (`"64MiB"`).
+/// `"64MB"` (any case) is an error: a reader cannot tell whether it means 64 * 10^6 or
+/// 64 * 2^20 bytes, and the message suggests `M` or `MiB`;
 /// whitespace around the number and between number and unit is allowed, and so are `_`
 /// separators after the first digit. A fractional number is rounded down to whole bytes
 /// (`"1.5K"` is 1536), exactly whatever the number of fraction digits. Total: any input gives
@@ -125,7 +141,7 @@ fn scaled_fraction(frac: &str, shift: u32) -> u128 {
     carry
 }
 
-/// The power of two of a unit: `""`/`"B"` 0, `"K"`/`"KB"`/`"KiB"` 10, and so on.
+/// The power of two of a unit: `""`/`"B"` 0, `"K"`/`"KiB"` 10, and so on; `"KB"` is ambiguous.
 fn unit_shift(unit: &str) -> Result<u32, SizeParseError> {
     let mut chars = unit.chars();
     let Some(first) = chars.next() else {
@@ -141,7 +157,8 @@ fn unit_shift(unit: &str) -> Result<u32, SizeParseError> {
         _ => return Err(SizeParseError::UnknownUnit),
     };
     match chars.as_str().to_ascii_lowercase().as_str() {
-        "" | "b" | "ib" => Ok(shift),
+        "" | "ib" => Ok(shift),
+        "b" => Err(SizeParseError::AmbiguousUnit(first.to_ascii_uppercase())),
         _ => Err(SizeParseError::UnknownUnit),
     }
 }
@@ -244,6 +261,23 @@ mod tests {
             Err(SizeParseError::FractionalBytes)
         );
         assert_eq!(parse_byte_size("1é"), Err(SizeParseError::UnknownUnit));
+    }
+
+    #[test]
+    fn decimal_looking_units_are_ambiguous_and_binary_ones_accepted() {
+        for (input, letter) in [("64MB", 'M'), ("64 mb", 'M'), ("1.5Gb", 'G'), ("2kB", 'K')] {
+            let err = parse_byte_size(input);
+            assert_eq!(err, Err(SizeParseError::AmbiguousUnit(letter)), "{input:?}");
+        }
+        let message = parse_byte_size("64 mb").unwrap_err().to_string();
+        assert!(
+            message.contains("`MB` is ambiguous") && message.contains("write `M` or `MiB`"),
+            "{message}"
+        );
+        assert_eq!(parse_byte_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_byte_size("64 mib"), Ok(64 << 20));
+        assert_eq!(parse_byte_size("64m"), Ok(64 << 20));
+        assert_eq!(parse_byte_size("64 B"), Ok(64));
     }
 
     /// Every string of up to 4 bytes over an alphabet of the bytes that matter never panics,

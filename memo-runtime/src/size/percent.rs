@@ -1,8 +1,10 @@
 //! Parser for shares of the process's memory: `"10%"`, `"12.5 %"`.
 //!
-//! Compiled twice, like `parse.rs`: as a module of `memo-runtime` and, through `#[path]`, of
-//! `memo-macros`, so that `#[faas_cached(max_size = "150%")]` is rejected at compile time by
-//! the rule the runtime applies. It depends on nothing but `core`.
+//! This file exists twice, byte for byte, like `parse.rs`: `memo-macros/src/size/percent.rs`
+//! and `memo-runtime/src/size/percent.rs`, so that `#[faas_cached(max_size = "150%")]` is
+//! rejected at compile time by the rule the runtime applies.
+//! `ui-tests/tests/shared_parsers.rs` fails when the two differ. It depends on nothing but
+//! `core`.
 
 use core::fmt;
 

@@ -114,13 +114,15 @@ impl<K, V, S> Builder<K, V, S> {
     }
 
     /// Bounds the accounted bytes: the deep size of every key and value, a per-entry overhead
-    /// and the store's fixed overhead. Accepts `"512K"`, `"64M"`, `"1.5G"`, a
+    /// and the store's fixed overhead. Accepts `"512K"`, `"64M"`, `"64MiB"`, `"1.5G"` (binary
+    /// units, K = 1024; `"64MB"` is refused as ambiguous, see [`ByteSize`](crate::ByteSize)), a
     /// [`ByteSize`](crate::ByteSize), an integer number of bytes, or a share of the memory the
     /// process may use, `"10%"` ([`MemoryShare`], resolved now against
     /// [`process_memory`](crate::process_memory)). Also turns on deep-size accounting (see
     /// [`measure_deep_size`](Self::measure_deep_size)).
     ///
-    /// An invalid size (`"64Q"`, `0`, `-1`, `"150%"`) is reported by [`build`](Self::build).
+    /// An invalid size (`"64Q"`, `"64MB"`, `0`, `-1`, `"150%"`) is reported by
+    /// [`build`](Self::build).
     pub fn max_size(mut self, size: impl IntoByteSize) -> Self
     where
         K: DeepSize,

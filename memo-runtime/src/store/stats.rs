@@ -221,6 +221,35 @@ impl CacheInfo {
     }
 }
 
+/// One line, in the manner of `functools`' `CacheInfo(hits=.., misses=.., maxsize=.., ..)`:
+/// `CacheInfo(name=.., hits=.., misses=.., waited=.., uncached=.., hit_ratio=.., evictions=..,
+/// expirations=.., current_items=.., [current_size_bytes=.., ]max_items=.., max_size=..,
+/// default_ttl=..)`. A store with neither bound (a bare `#[faas_cached]`) says so:
+/// `max_items=None, max_size=None (unbounded)`. `current_size_bytes` is shown only when keys
+/// and values are measured by their deep size (with a `max_size`).
+///
+/// ```
+/// use memo_runtime::faas_cached;
+///
+/// #[faas_cached]
+/// fn square(n: u64) -> u64 {
+///     n * n
+/// }
+///
+/// #[faas_cached(max_items = 100)]
+/// fn cube(n: u64) -> u64 {
+///     n * n * n
+/// }
+///
+/// fn main() {
+///     square(3);
+///     let shown = square_cache_info().to_string();
+///     assert!(shown.contains("max_items=None, max_size=None (unbounded)"), "{shown}");
+///     assert!(!shown.contains("current_size_bytes"), "{shown}");
+///     let shown = cube_cache_info().to_string();
+///     assert!(shown.contains("max_items=100, max_size=None,"), "{shown}");
+/// }
+/// ```
 impl fmt::Display for CacheInfo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
