@@ -211,7 +211,7 @@ mod tests {
             Ok(1_688_849_860_263_936)
         );
         let mut long = String::from("1.5");
-        long.extend(core::iter::repeat('0').take(200));
+        long.extend(core::iter::repeat_n('0', 200));
         long.push('P');
         assert_eq!(parse_byte_size(&long), Ok(1_688_849_860_263_936));
         // Just below 1P: rounded down to 2^50 - 1.
@@ -221,7 +221,7 @@ mod tests {
         );
         // Just above 1P, with the excess far beyond 30 digits: still rounded down to 2^50.
         let mut above = String::from("1.");
-        above.extend(core::iter::repeat('0').take(60));
+        above.extend(core::iter::repeat_n('0', 60));
         above.push_str("1P");
         assert_eq!(parse_byte_size(&above), Ok(1 << 50));
         // A fraction that is less than a byte once scaled.
