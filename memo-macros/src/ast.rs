@@ -57,30 +57,75 @@ pub(crate) struct Param {
 pub(crate) enum KeyPart {
     /// `&T`: the key holds `<T as ToOwned>::Owned`. (`&mut T` cannot be part of the key.)
     Borrowed { target: Box<Type> },
+    /// `Cow<'_, T>`: the key holds `<T as ToOwned>::Owned`, looked up by `&T`.
+    Cow { target: Box<Type> },
+    /// `Option<&T>`: the key holds `Option<<T as ToOwned>::Owned>`, looked up by an
+    /// `OptionRef<T>`.
+    OptionRef { target: Box<Type> },
+    /// `&[&T]` (`vec: false`) or `Vec<&T>` (`vec: true`): the key holds
+    /// `Vec<<T as ToOwned>::Owned>`, looked up by a `SliceRef<T>`.
+    RefSlice { target: Box<Type>, vec: bool },
     /// Any owned type: the key holds a clone.
     Owned,
 }
 
 impl KeyPart {
-    /// The type the key holds for an argument of type `ty`. rustc spans a type from its first
-    /// token to its last, so `<T as ToOwned>::Owned` is given the spans of `T`'s ends: a bound
-    /// error on it then points at `T` in the user's signature.
-    pub(crate) fn owned_type(&self, ty: &Type) -> TokenStream {
+    /// The `T` an argument borrows, for the shapes that own it through `ToOwned`.
+    pub(crate) fn target(&self) -> Option<&Type> {
         match self {
-            KeyPart::Borrowed { target, .. } => {
-                let (first, last) = end_spans(&target.to_token_stream());
-                let open = quote_spanned!(first=> <);
-                let rest = quote_spanned!(last=> as ::std::borrow::ToOwned>::Owned);
-                quote!(#open #target #rest)
-            }
-            KeyPart::Owned => quote!(#ty),
+            KeyPart::Borrowed { target }
+            | KeyPart::Cow { target }
+            | KeyPart::OptionRef { target }
+            | KeyPart::RefSlice { target, .. } => Some(target),
+            KeyPart::Owned => None,
         }
     }
 
-    /// The type a hit looks the argument up by, without owning it: `str` for `&str`.
+    /// The type the key holds for an argument of type `ty`. rustc spans a type from its first
+    /// token to its last, so `<T as ToOwned>::Owned` (and the `Option` or `Vec` around it) is
+    /// given the spans of `T`'s ends: a bound error on it then points at `T` in the user's
+    /// signature.
+    pub(crate) fn owned_type(&self, ty: &Type) -> TokenStream {
+        let Some(target) = self.target() else {
+            return quote!(#ty);
+        };
+        let (first, last) = end_spans(&target.to_token_stream());
+        let open = quote_spanned!(first=> <);
+        let rest = quote_spanned!(last=> as ::std::borrow::ToOwned>::Owned);
+        let owned = quote!(#open #target #rest);
+        let close = quote_spanned!(last=> >);
+        match self {
+            KeyPart::OptionRef { .. } => {
+                let wrapper = quote_spanned!(first=> ::core::option::Option<);
+                quote!(#wrapper #owned #close)
+            }
+            KeyPart::RefSlice { .. } => {
+                let wrapper = quote_spanned!(first=> ::std::vec::Vec<);
+                quote!(#wrapper #owned #close)
+            }
+            _ => owned,
+        }
+    }
+
+    /// The type a hit looks the argument up by, without owning it: `str` for `&str` and
+    /// `Cow<str>`, `OptionRef<str>` for `Option<&str>`, `SliceRef<str>` for `&[&str]`.
     pub(crate) fn lookup_type(&self, ty: &Type) -> TokenStream {
         match self {
-            KeyPart::Borrowed { target, .. } => quote!(#target),
+            KeyPart::Borrowed { target } | KeyPart::Cow { target } => quote!(#target),
+            // Spanned like `owned_type`: a `T` without `Hash` is then the same error, on the
+            // same tokens, as the key part's assertion, which rustc prints once.
+            KeyPart::OptionRef { target } => {
+                let (first, last) = end_spans(&target.to_token_stream());
+                let open = quote_spanned!(first=> ::memo_runtime::OptionRef<'_,);
+                let close = quote_spanned!(last=> >);
+                quote!(#open #target #close)
+            }
+            KeyPart::RefSlice { target, .. } => {
+                let (first, last) = end_spans(&target.to_token_stream());
+                let open = quote_spanned!(first=> ::memo_runtime::SliceRef<'_,);
+                let close = quote_spanned!(last=> >);
+                quote!(#open #target #close)
+            }
             KeyPart::Owned => quote!(#ty),
         }
     }
@@ -299,6 +344,10 @@ fn check_signature(ctxt: &Ctxt, item: &ItemFn) {
     }
 }
 
+/// The shapes of borrowing arguments that the key owns, for error messages.
+const OWNED_SHAPES: &str =
+    "the key owns `&T`, `Option<&T>`, `&[&T]`, `Vec<&T>` and `Cow<T>` when `T` does not borrow";
+
 /// How a key argument of type `ty` is owned by the key; records an error if it cannot be.
 fn key_part(ctxt: &Ctxt, ty: &Type) -> KeyPart {
     match ty {
@@ -309,45 +358,187 @@ fn key_part(ctxt: &Ctxt, ty: &Type) -> KeyPart {
             ..
         }) => {
             if let Some(mutability) = mutability {
-                ctxt.error_spanned_by(
-                    quote!(#and_token #mutability),
-                    "a `&mut` argument cannot be part of the cache key: a hit returns the cached \
-                     value without running the body, so its changes to this argument would be \
-                     skipped; take `&T`, or mark the argument `#[exclude]` if it is not an input \
-                     of the result",
-                );
+                mut_error(ctxt, quote!(#and_token #mutability));
+            }
+            if let Some(part) = ref_slice(ctxt, ty, elem, false) {
+                return part;
             }
             if borrows(elem) {
                 ctxt.error_spanned_by(
                     ty,
-                    "this argument borrows data through more than one reference, so the cache \
-                     key cannot own it: pass an owned type, mark the argument `#[exclude]`, or \
-                     give the key with `key = ..., key_type = ...`",
+                    format!(
+                        "this argument borrows data through more than one reference, so the \
+                         cache key cannot own it ({OWNED_SHAPES}): pass an owned type, mark \
+                         the argument `#[exclude]`, or give the key with \
+                         `key = ..., key_type = ...`"
+                    ),
                 );
             }
-            if let Type::TraitObject(_) = &**elem {
-                ctxt.error_spanned_by(
-                    ty,
-                    "a `dyn Trait` argument cannot be part of the cache key: mark it \
-                     `#[exclude]`, or give the key with `key = ..., key_type = ...`",
-                );
-            }
+            dyn_error(ctxt, ty, elem);
             KeyPart::Borrowed {
                 target: elem.clone(),
             }
         }
         Type::Group(group) => key_part(ctxt, &group.elem),
+        Type::Paren(paren) => key_part(ctxt, &paren.elem),
         _ => {
-            if borrows(ty) {
-                ctxt.error_spanned_by(
-                    ty,
-                    "this argument type borrows data, so the cache key cannot own it: pass an \
-                     owned type, mark the argument `#[exclude]`, or give the key with \
-                     `key = ..., key_type = ...`",
-                );
+            let borrowing = borrows(ty);
+            if let Some(part) = borrowing_path(ctxt, ty, borrowing) {
+                return part;
             }
+            if !borrowing {
+                return KeyPart::Owned;
+            }
+            ctxt.error_spanned_by(
+                ty,
+                format!(
+                    "this argument type borrows data, so the cache key cannot own it \
+                     ({OWNED_SHAPES}): pass an owned type, mark the argument `#[exclude]`, or \
+                     give the key with `key = ..., key_type = ...`"
+                ),
+            );
             KeyPart::Owned
         }
+    }
+}
+
+fn mut_error(ctxt: &Ctxt, tokens: TokenStream) {
+    ctxt.error_spanned_by(
+        tokens,
+        "a `&mut` argument cannot be part of the cache key: a hit returns the cached value \
+         without running the body, so its changes to this argument would be skipped; take `&T`, \
+         or mark the argument `#[exclude]` if it is not an input of the result",
+    );
+}
+
+fn dyn_error(ctxt: &Ctxt, ty: &Type, target: &Type) {
+    if let Type::TraitObject(_) = target {
+        ctxt.error_spanned_by(
+            ty,
+            "a `dyn Trait` argument cannot be part of the cache key: mark it `#[exclude]`, or \
+             give the key with `key = ..., key_type = ...`",
+        );
+    }
+}
+
+/// `Option<&T>` and `Vec<&T>` (when `borrowing`: the reference is not `'static`), and
+/// `Cow<'_, T>` (whose lifetime may be elided), named by their last path segment: the key part
+/// that owns them, or `None` for another type.
+fn borrowing_path(ctxt: &Ctxt, ty: &Type, borrowing: bool) -> Option<KeyPart> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|a| match a {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    });
+    let (first, None) = (types.next()?, types.next()) else {
+        return None;
+    };
+    let first = ungroup(first);
+    match last.ident.to_string().as_str() {
+        "Option" if borrowing => {
+            let Type::Reference(reference) = first else {
+                return None;
+            };
+            if let Some(mutability) = &reference.mutability {
+                let and = &reference.and_token;
+                mut_error(ctxt, quote!(#and #mutability));
+            }
+            if borrows(&reference.elem) {
+                return None;
+            }
+            dyn_error(ctxt, ty, &reference.elem);
+            Some(KeyPart::OptionRef {
+                target: reference.elem.clone(),
+            })
+        }
+        "Vec" if borrowing => ref_slice(ctxt, ty, first, true),
+        // `Cow<'a, T>`, `Cow<'_, T>` or `Cow<T>`. A `Cow<'static, T>` does not borrow: it is
+        // an owned key, cloned.
+        "Cow" => {
+            let is_static = args
+                .args
+                .iter()
+                .any(|a| matches!(a, GenericArgument::Lifetime(lt) if lt.ident == "static"));
+            if is_static || borrows(first) {
+                return None;
+            }
+            dyn_error(ctxt, ty, first);
+            Some(KeyPart::Cow {
+                target: Box::new(first.clone()),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `[&T]` behind `&` (`vec: false`), or `&T` as the element of a `Vec` (`vec: true`): the key
+/// part that owns it as a `Vec<T::Owned>`, or `None` for another type.
+fn ref_slice(ctxt: &Ctxt, ty: &Type, elem: &Type, vec: bool) -> Option<KeyPart> {
+    let element = if vec {
+        elem
+    } else {
+        let Type::Slice(slice) = ungroup(elem) else {
+            return None;
+        };
+        ungroup(&slice.elem)
+    };
+    let Type::Reference(reference) = element else {
+        return None;
+    };
+    if let Some(mutability) = &reference.mutability {
+        let and = &reference.and_token;
+        mut_error(ctxt, quote!(#and #mutability));
+    }
+    let target = ungroup(&reference.elem);
+    if borrows(target) {
+        return None;
+    }
+    dyn_error(ctxt, ty, target);
+    if let Some(int) = integer_name(target) {
+        // `[u64]` hashes its elements at once (`Hash::hash_slice`), `[&u64]` one by one: a
+        // lookup by the borrowed slice would never find the owned key.
+        ctxt.error_spanned_by(
+            ty,
+            format!(
+                "a key part of references to integers cannot be looked up without allocating \
+                 (a slice of `{int}` hashes differently from a slice of `&{int}`): take a \
+                 `&[{int}]`, mark the argument `#[exclude]`, or give the key with \
+                 `key = ..., key_type = ...`"
+            ),
+        );
+    }
+    Some(KeyPart::RefSlice {
+        target: Box::new(target.clone()),
+        vec,
+    })
+}
+
+/// The name of a primitive integer type (whose `Hash::hash_slice` hashes the whole slice).
+fn integer_name(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let ident = path.path.get_ident()?.to_string();
+    const INTEGERS: &[&str] = &[
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+    ];
+    INTEGERS.contains(&ident.as_str()).then_some(ident)
+}
+
+fn ungroup(ty: &Type) -> &Type {
+    match ty {
+        Type::Group(group) => ungroup(&group.elem),
+        Type::Paren(paren) => ungroup(&paren.elem),
+        _ => ty,
     }
 }
 

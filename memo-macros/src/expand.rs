@@ -194,17 +194,41 @@ impl Key {
         }
         for param in function.key_params() {
             let ident = &param.ident;
-            let mut borrowed_spans = None;
+            let borrowed_spans = param
+                .key
+                .target()
+                .map(|target| end_spans(&target.to_token_stream()));
             let (lookup, owned) = match &param.key {
                 KeyPart::Borrowed { target } => {
                     let lookup = quote!(#ident);
-                    // `<T as ToOwned>::to_owned`, spanned like the key part's type, so that
-                    // a `T` without `Clone` is one error there (see `Key`).
+                    (lookup.clone(), to_owned_call(target, &lookup))
+                }
+                KeyPart::Cow { target } => {
+                    let lookup = quote!(&*#ident);
+                    (lookup.clone(), to_owned_call(target, &lookup))
+                }
+                KeyPart::OptionRef { target } => {
+                    // `Option<&T>` is `Copy`: the key is built from a copy, before the body
+                    // takes the argument.
+                    let to_owned = to_owned_path(target);
+                    (
+                        quote!(&::memo_runtime::OptionRef(#ident)),
+                        quote!(::core::option::Option::map(#ident, #to_owned)),
+                    )
+                }
+                KeyPart::RefSlice { target, vec } => {
+                    let slice = if *vec {
+                        quote!(::std::vec::Vec::as_slice(&#ident))
+                    } else {
+                        quote!(#ident)
+                    };
                     let (first, last) = end_spans(&target.to_token_stream());
-                    let open = quote_spanned!(first=> <);
-                    let method = quote_spanned!(last=> as ::std::borrow::ToOwned>::to_owned);
-                    borrowed_spans = Some((first, last));
-                    (lookup.clone(), quote!(#open #target #method(#lookup)))
+                    let open = quote_spanned!(first=> ::memo_runtime::__private::owned_vec::<);
+                    let close = quote_spanned!(last=> >);
+                    (
+                        quote!(&::memo_runtime::SliceRef(#slice)),
+                        quote!(#open #target #close(#slice)),
+                    )
                 }
                 KeyPart::Owned => (
                     quote!(&#ident),
@@ -419,6 +443,21 @@ fn names_float(tokens: &TokenStream) -> bool {
         TokenTree::Group(group) => names_float(&group.stream()),
         _ => false,
     })
+}
+
+/// `<T as ToOwned>::to_owned`, spanned like the key part's type, so that a `T` without `Clone`
+/// is one error there (see [`Key`]).
+fn to_owned_path(target: &syn::Type) -> TokenStream {
+    let (first, last) = end_spans(&target.to_token_stream());
+    let open = quote_spanned!(first=> <);
+    let method = quote_spanned!(last=> as ::std::borrow::ToOwned>::to_owned);
+    quote!(#open #target #method)
+}
+
+/// `<T as ToOwned>::to_owned(arg)`, spanned like [`to_owned_path`].
+fn to_owned_call(target: &syn::Type, arg: &TokenStream) -> TokenStream {
+    let path = to_owned_path(target);
+    quote!(#path(#arg))
 }
 
 /// `<T as Clone>::clone(arg)`, spanned over `T` like the assertion on `T`, so that a `T`

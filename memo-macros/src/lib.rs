@@ -115,13 +115,46 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 ///
 /// # Arguments and the key
 ///
-/// The key is the tuple of the arguments, owned (`(u64,)` for one argument): `&str` becomes
-/// `String`, `&[T]` `Vec<T>`, `&T` `T::Owned`, other types are cloned (so key types implement
-/// `Hash + Eq + Clone + Send + Sync + 'static`). A hit looks the key up by the borrowed
-/// arguments, without cloning them. Mark an argument `#[exclude]` to leave it out of the key (a
-/// connection, a logger, a request context); `invalidate` then does not take it.
-/// `key = ..., key_type = ...` replaces the key: the expression may use any argument, so
-/// `invalidate` then takes them all.
+/// The key is the tuple of the arguments, owned (`(u64,)` for one argument), so key types
+/// implement `Hash + Eq + Clone + Send + Sync + 'static`. A hit looks the key up by the
+/// arguments as they were passed, without cloning or allocating:
+///
+/// | argument | key part | a hit looks it up by |
+/// | --- | --- | --- |
+/// | `T` (owned, or `Cow<'static, T>`) | `T`, cloned on a miss | `&T` |
+/// | `&T`: `&str`, `&[u8]`, `&Path` | `T::Owned`: `String`, `Vec<u8>`, `PathBuf` | the reference |
+/// | `Option<&T>`: `Option<&str>`, `Option<&[u8]>` | `Option<T::Owned>` | `memo_runtime::OptionRef<T>` |
+/// | `&[&T]`, `Vec<&T>`: `&[&str]` | `Vec<T::Owned>`: `Vec<String>` | `memo_runtime::SliceRef<T>` |
+/// | `Cow<'_, T>`: `Cow<str>` | `T::Owned`: `String`, whether the `Cow` is borrowed or owned | `&T` |
+///
+/// `T::Owned` is `T` for a `T: Clone`. `f_invalidate`, `f_prime` and `f_uncached` take the
+/// arguments as the function does.
+///
+/// ```
+/// use memo_runtime::{faas_cached, FaasCacheDict};
+/// use std::borrow::Cow;
+///
+/// #[faas_cached]
+/// fn search(query: Option<&str>, fields: &[&str], locale: Cow<str>) -> String {
+///     format!("{query:?} in {fields:?} ({locale})") // the slow part
+/// }
+///
+/// search(Some("rust"), &["title"], Cow::Borrowed("fr"));
+/// // An owned `Cow` with the same text is the same key: a hit.
+/// search(Some("rust"), &["title"], Cow::Owned("fr".to_owned()));
+/// assert_eq!(search_cache_info().hits, 1);
+/// let _: &FaasCacheDict<(Option<String>, Vec<String>, String), String> = search_cache();
+/// assert!(search_invalidate(Some("rust"), &["title"], "fr".into()));
+/// ```
+///
+/// Data the key cannot own is a compile error: `dyn Trait`, data behind two references
+/// (`&&str`, `Option<Option<&str>>`, `&[&[&str]]`), tuples, maps and structs holding
+/// references, and `&[&u64]` (a slice of integers hashes differently from a slice of
+/// references to them: take `&[u64]`).
+///
+/// Mark an argument `#[exclude]` to leave it out of the key (a connection, a logger, a request
+/// context); `invalidate` then does not take it. `key = ..., key_type = ...` replaces the key:
+/// the expression may use any argument, so `invalidate` then takes them all.
 ///
 /// A float (`f32`, `f64`) is neither `Hash` nor `Eq` (`NaN != NaN`), so it cannot be part of
 /// the key as it is; the error says so. Key it by its bits, `key = (price.to_bits(), region),
@@ -206,8 +239,9 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// # Not supported
 ///
 /// Generic functions and `impl Trait` arguments or return types (a static store needs one
-/// concrete type), `const fn`, arguments that borrow through more than one reference, `&mut`
-/// arguments in the key, return types that borrow. Each is a compile error that says why and
+/// concrete type), `const fn`, arguments that borrow in a shape the key cannot own (see
+/// [Arguments and the key](#arguments-and-the-key)), `&mut` arguments in the key, return types
+/// that borrow. Each is a compile error that says why and
 /// what to do. A key or value type that misses a bound (`Hash`, `Clone`, `Send`...) is one error
 /// per missing bound, on that type; `compile_fail` cases of each are in the `ui-tests` crate.
 #[proc_macro_attribute]

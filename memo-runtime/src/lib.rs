@@ -102,7 +102,7 @@ pub use store::builder::{Builder, DEFAULT_DEDUPE_TIMEOUT};
 pub use store::dict::FaasCacheDict;
 pub use store::hash::DefaultHashBuilder;
 pub use store::hooks::DeleteReason;
-pub use store::key_ref::KeyRef;
+pub use store::key_ref::{KeyRef, OptionRef, SliceRef};
 pub use store::policy::Policy;
 pub use store::stats::CacheInfo;
 pub use tier::info::TierInfo;

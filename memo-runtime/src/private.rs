@@ -71,6 +71,14 @@ pub fn method_name<F>(_owner: F, fn_name: &'static str) -> &'static str {
     }
 }
 
+/// The owned key part of a `&[&T]` (or `Vec<&T>`) argument: a `Vec` of each element owned.
+/// Called with `T` in a turbofish spanned on the user's `T`, so that a `T` without `Clone` is
+/// one error there.
+#[inline]
+pub fn owned_vec<T: ?Sized + ToOwned>(items: &[&T]) -> Vec<T::Owned> {
+    items.iter().map(|item| (*item).to_owned()).collect()
+}
+
 type AnyRef = &'static (dyn Any + Send + Sync);
 
 /// What a part of a memoized function's key must be. Asserted per argument, on its own token,

@@ -1,5 +1,6 @@
 //! A hit allocates nothing but the clone of the returned value: borrowed arguments (`&str`,
-//! `&[u8]`) are looked up by their borrowed form, never turned into an owned key. Measured with
+//! `&[u8]`, `Option<&str>`, `&[&str]`, `Cow<str>`...) are looked up by their borrowed form,
+//! never turned into an owned key. Measured with
 //! a counting global allocator.
 
 use std::sync::Arc;
@@ -71,6 +72,90 @@ fn hits_with_borrowed_arguments_allocate_only_the_returned_value() {
 
     let info = greeting_cache_info();
     assert_eq!((info.hits, info.misses), (1, 1));
+}
+
+#[derive(Clone, Hash, PartialEq, Eq)]
+struct Region {
+    code: String,
+}
+
+#[faas_cached(max_items = 100)]
+fn optional(name: Option<&str>, region: Option<&Region>, bytes: Option<&[u8]>) -> usize {
+    name.map_or(0, str::len) + region.map_or(0, |r| r.code.len()) + bytes.map_or(0, <[u8]>::len)
+}
+
+#[faas_cached(max_items = 100)]
+fn words(items: &[&str], more: Vec<&str>) -> usize {
+    items.len() + more.len()
+}
+
+#[faas_cached(max_items = 100)]
+fn cow(text: std::borrow::Cow<str>) -> usize {
+    text.len()
+}
+
+/// `Option<&str>`, `Option<&T>`, `Option<&[u8]>`, `&[&str]`, `Vec<&str>` and `Cow<str>` are
+/// keyed as `Option<String>`, `Option<T>`, `Option<Vec<u8>>`, `Vec<String>` and `String`: a
+/// miss allocates those, a hit nothing.
+#[test]
+fn hits_with_arguments_that_borrow_inside_allocate_nothing() {
+    let name = "a-request-key-of-24-bytes";
+    let region = Region {
+        code: "eu-west-1".to_owned(),
+    };
+    let bytes: &[u8] = b"binary";
+    let (len, count, _) = allocations(|| optional(Some(name), Some(&region), Some(bytes)));
+    assert_eq!(len, 25 + 9 + 6);
+    assert!(count >= 3, "the miss owns the key: {count} allocations");
+    let (len, count, _) = allocations(|| optional(Some(name), Some(&region), Some(bytes)));
+    assert_eq!(
+        (len, count),
+        (40, 0),
+        "a hit with Option<&..> arguments allocated"
+    );
+    optional(None, None, None);
+    let (len, count, _) = allocations(|| optional(None, None, None));
+    assert_eq!((len, count), (0, 0));
+    assert_eq!(optional_cache_info().hits, 2);
+
+    let items: &[&str] = &["alpha", "beta", name];
+    words(items, vec!["x"]);
+    // The `Vec<&str>` argument is built outside the measurement: it is the caller's.
+    let more = vec!["x"];
+    let (len, count, _) = allocations(move || words(items, more));
+    assert_eq!(
+        (len, count),
+        (4, 0),
+        "a hit with &[&str] / Vec<&str> allocated"
+    );
+    let (_, count, _) = allocations(|| words(&[], Vec::new()));
+    assert!(count >= 1, "a miss builds the owned key");
+    let (len, count, _) = allocations(|| words(&[], Vec::new()));
+    assert_eq!((len, count), (0, 0));
+
+    cow(name.into());
+    let (len, count, _) = allocations(|| cow(std::borrow::Cow::Borrowed(name)));
+    assert_eq!(
+        (len, count),
+        (25, 0),
+        "a hit with a borrowed Cow<str> allocated"
+    );
+    let owned = std::borrow::Cow::Owned(name.to_owned());
+    let (len, count, _) = allocations(move || cow(owned));
+    assert_eq!(
+        (len, count),
+        (25, 0),
+        "a hit with an owned Cow<str> allocated"
+    );
+    assert_eq!(cow_cache_info().hits, 2);
+
+    // `invalidate` looks the entry up the same way: no allocation either.
+    let (removed, count, _) = allocations(|| optional_invalidate(None, None, None));
+    assert_eq!((removed, count), (true, 0));
+    let (removed, count, _) = allocations(|| words_invalidate(&[], Vec::new()));
+    assert_eq!((removed, count), (true, 0));
+    let (removed, count, _) = allocations(|| cow_invalidate(name.into()));
+    assert_eq!((removed, count), (true, 0));
 }
 
 #[test]
