@@ -26,9 +26,25 @@ pub(crate) struct Function {
     pub(crate) output: Output,
     /// Inside an `impl` block: helpers are associated functions, called as `Self::..`.
     pub(crate) in_impl: bool,
+    /// Where the attribute is (set by the caller).
+    pub(crate) place: Place,
     /// A key or value type names a std type that is not `Send + Sync` (`Rc`, `RefCell`, a raw
     /// pointer...); see [`names_thread_unsafe_type`].
     pub(crate) maybe_not_thread_safe: bool,
+}
+
+/// Where an attribute on a function is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// On the function itself: free, or in an `impl` block the macro cannot see.
+    Item,
+    /// On a method of an inherent `impl` block that has `#[faas_cached]` too: the helpers are
+    /// items of the same block.
+    InherentImpl,
+    /// On a method of a trait `impl` block that has `#[faas_cached]` too: the function has no
+    /// visibility of its own (a `pub` on it is the helpers'), and the helpers go in an
+    /// inherent `impl` of the implementing type (a trait impl holds the trait's items only).
+    TraitImpl,
 }
 
 pub(crate) struct ReceiverArg {
@@ -260,6 +276,7 @@ impl Function {
             maybe_not_thread_safe,
             is_async: item.sig.asyncness.is_some(),
             in_impl: options.in_impl || receiver.is_some() || mentions_self,
+            place: Place::Item,
             receiver,
             params,
             output,

@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Attribute, GenericParam, Ident, Meta};
 
 use crate::args::{MaxSize, Options};
-use crate::ast::{end_spans, span_of, Function, KeyPart, ReceiverKind, Shape};
+use crate::ast::{end_spans, span_of, Function, KeyPart, Place, ReceiverKind, Shape};
 use crate::ctxt::Ctxt;
 
 /// Names of the generated items.
@@ -20,6 +20,15 @@ struct Names {
     reset_stats: Ident,
     uncached: Ident,
     prime: Ident,
+    /// The function the generated code calls to reach the store. Under an attribute on the
+    /// function, which cannot see the block around it, a hidden one (returning `f_cache()`)
+    /// whose name is the hint that rustc prints when the guess was wrong (a macro cannot word rustc's errors):
+    /// for a free function, when it is in fact an associated function without `in_impl`
+    /// ("cannot find function `__f__in_an_impl_block_write_faas_cached_in_impl`"); for a
+    /// method, when the block is a trait impl ("method
+    /// `__f__in_a_trait_impl_put_faas_cached_on_the_impl_block_too` is not a member of
+    /// trait"). Under `#[faas_cached]` on the block, `f_cache` itself.
+    store: Ident,
     /// `Self::` inside an `impl` block, nothing for a free function.
     prefix: TokenStream,
 }
@@ -36,6 +45,19 @@ impl Names {
             reset_stats: named("reset_stats"),
             uncached: named("uncached"),
             prime: named("prime"),
+            store: match (function.place, function.in_impl) {
+                (Place::Item, false) => format_ident!(
+                    "__{}__in_an_impl_block_write_faas_cached_in_impl",
+                    ident,
+                    span = Span::call_site()
+                ),
+                (Place::Item, true) => format_ident!(
+                    "__{}__in_a_trait_impl_put_faas_cached_on_the_impl_block_too",
+                    ident,
+                    span = Span::call_site()
+                ),
+                _ => named("cache"),
+            },
             prefix: if function.in_impl {
                 quote!(Self::)
             } else {
@@ -45,63 +67,102 @@ impl Names {
     }
 }
 
+/// One memoized function: the function (a method stays in its block) and the items next to it
+/// (`f_uncached`, `f_cache` and the helpers).
+pub(crate) struct Expansion {
+    pub(crate) function: TokenStream,
+    pub(crate) helpers: TokenStream,
+}
+
 /// `#[faas_cached(args)] item`: checks everything, then emits the memoized function and its
-/// helpers, or the errors next to a fallback that keeps the crate's other code compiling.
+/// helpers, or the errors next to a fallback that keeps the crate's other code compiling. On an
+/// `impl` block, see [`crate::impl_block`].
 pub(crate) fn faas_cached(args: TokenStream, item: TokenStream) -> TokenStream {
-    let ctxt = Ctxt::default();
-    let options = crate::args::parse(&ctxt, args);
-    let item: syn::ItemFn = match syn::parse2(item.clone()) {
-        Ok(item) => item,
-        Err(err) => {
+    match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(function)) => {
+            let Expansion { function, helpers } = expand_fn(args, function, Place::Item);
+            quote!(#function #helpers)
+        }
+        Ok(syn::Item::Impl(block)) => crate::impl_block::expand(args, block),
+        other => {
+            let span = match other {
+                Ok(item) => item.span(),
+                Err(err) => err.span(),
+            };
             let mut err = syn::Error::new(
-                err.span(),
-                "`#[faas_cached]` goes on a function with a body (free, associated or a method)",
+                span,
+                "`#[faas_cached]` goes on a function with a body (free, associated or a method), \
+                 or on an `impl` block whose methods are marked `#[faas_cached]`",
             )
             .into_compile_error();
             err.extend(item);
-            return err;
-        }
-    };
-    let function = Function::from_syn(&ctxt, &options, item);
-    crate::valid::check(&ctxt, &options, &function);
-    match ctxt.check() {
-        Ok(()) => expand(&options, &function),
-        Err(err) => {
-            let mut tokens = err.into_compile_error();
-            tokens.extend(fallback(&function));
-            tokens
+            err
         }
     }
 }
 
-/// The memoized function and its four helpers.
-fn expand(options: &Options, function: &Function) -> TokenStream {
+/// Checks and expands one function, at `place`.
+pub(crate) fn expand_fn(args: TokenStream, item: syn::ItemFn, place: Place) -> Expansion {
+    let ctxt = Ctxt::default();
+    let mut options = crate::args::parse(&ctxt, args);
+    if place != Place::Item {
+        // The `impl` block says it: no `in_impl` needed.
+        options.in_impl = true;
+    }
+    let mut function = Function::from_syn(&ctxt, &options, item);
+    function.place = place;
+    crate::valid::check(&ctxt, &options, &function);
+    match ctxt.check() {
+        Ok(()) => expand(&options, &function),
+        Err(err) => {
+            let mut expansion = fallback(&function);
+            let mut tokens = err.into_compile_error();
+            tokens.extend(expansion.function);
+            expansion.function = tokens;
+            expansion
+        }
+    }
+}
+
+/// The memoized function, and next to it `f_uncached`, `f_cache` and the helpers.
+fn expand(options: &Options, function: &Function) -> Expansion {
     let names = Names::new(function);
     let key = Key::new(options, function);
     let memoized = memoized(options, function, &names, &key);
     let uncached = uncached_fn(function, &names);
     let cache = cache_fn(options, function, &names, &key);
     let helpers = helpers(options, function, &names, &key);
-    quote!(#memoized #uncached #cache #helpers)
+    // The store's function first: in a trait impl without `#[faas_cached]` on the block,
+    // rustc's first error then names it, and the fix (see `Names::store`).
+    Expansion {
+        function: memoized,
+        helpers: quote!(#cache #uncached #helpers),
+    }
 }
 
 /// What a failed expansion emits: the function unchanged (so that callers and IDEs keep
 /// working) and helpers that type-check, next to the errors.
-fn fallback(function: &Function) -> TokenStream {
+fn fallback(function: &Function) -> Expansion {
     let names = Names::new(function);
-    let item = &function.item;
-    let vis = &item.vis;
+    let mut item = function.item.clone();
+    let vis = item.vis.clone();
+    if function.place == Place::TraitImpl {
+        // A trait's method has the trait's visibility; `pub` there was for the helpers.
+        item.vis = syn::Visibility::Inherited;
+    }
     let (info, clear, reset_stats) = (&names.info, &names.clear, &names.reset_stats);
-    quote! {
-        #item
-        #[allow(dead_code)]
-        #vis fn #info() -> ::memo_runtime::CacheInfo {
-            ::core::unreachable!("#[faas_cached] reported errors")
-        }
-        #[allow(dead_code)]
-        #vis fn #clear() {}
-        #[allow(dead_code)]
-        #vis fn #reset_stats() {}
+    Expansion {
+        function: item.into_token_stream(),
+        helpers: quote! {
+            #[allow(dead_code)]
+            #vis fn #info() -> ::memo_runtime::CacheInfo {
+                ::core::unreachable!("#[faas_cached] reported errors")
+            }
+            #[allow(dead_code)]
+            #vis fn #clear() {}
+            #[allow(dead_code)]
+            #vis fn #reset_stats() {}
+        },
     }
 }
 
@@ -262,10 +323,10 @@ impl Key {
         }
     }
 
-    /// `[Self::]f_cache()`, as the other generated functions call it. Spanned on the
-    /// attribute: when an associated function is taken for a free one (it mentions neither
-    /// `self` nor `Self`, and `in_impl` is missing), "cannot find function `f_cache`" points
-    /// there rather than into the signature.
+    /// `[Self::]f_cache()` (or the hidden store function of a free one, see [`Names::store`]),
+    /// as the other generated functions call it. Spanned on the attribute: when an associated
+    /// function is taken for a free one (it mentions neither `self` nor `Self`, and `in_impl`
+    /// is missing), "cannot find function" points there rather than into the signature.
     fn store_call(&self, names: &Names) -> TokenStream {
         let path = self.store_fn(names);
         quote!(#path())
@@ -273,6 +334,14 @@ impl Key {
 
     /// `[Self::]f_cache`, the function item, spanned like [`store_call`](Self::store_call).
     fn store_fn(&self, names: &Names) -> TokenStream {
+        let prefix = &names.prefix;
+        let cache = Ident::new(&names.store.to_string(), Span::call_site());
+        quote!(#prefix #cache)
+    }
+
+    /// `[Self::]f_cache`, the function item holding the store (which [`store_fn`](Self::store_fn) may wrap),
+    /// spanned like [`store_call`](Self::store_call).
+    fn owner_fn(&self, names: &Names) -> TokenStream {
         let prefix = &names.prefix;
         let cache = Ident::new(&names.cache.to_string(), Span::call_site());
         quote!(#prefix #cache)
@@ -546,7 +615,12 @@ impl Generic {
 /// The signature is [`Function::memo_sig`]: parameters bound to plain names, which are passed
 /// on to `f_uncached`, where the body is.
 fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) -> TokenStream {
-    let vis = &function.item.vis;
+    // A trait's method has the trait's visibility; a `pub` written on it is the helpers'.
+    let vis = if function.place == Place::TraitImpl {
+        syn::Visibility::Inherited
+    } else {
+        function.item.vis.clone()
+    };
     let sig = &function.memo_sig;
     let attrs = memoized_attrs(&function.item.attrs);
     let returns = &function.output.returns;
@@ -779,7 +853,7 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
         // In an `impl` block, `module::Type::f`: two types of one module may both have an
         // `f`. Computed when the store is created, never on a call.
         None if function.in_impl => {
-            let owner = key.store_fn(names);
+            let owner = key.owner_fn(names);
             quote!(::memo_runtime::__private::method_name(#owner, #fn_name))
         }
         None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
@@ -889,7 +963,7 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
         // like the `Self::f_cache()` calls, it adds no error of its own when `in_impl` is put
         // on a free function. A free function has no `Self`.
         let owner = if function.in_impl {
-            key.store_fn(names)
+            key.owner_fn(names)
         } else {
             quote!(())
         };
@@ -945,7 +1019,7 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     // would weigh as the user's own.
     // `#[inline]`: every call of the memoized function goes through it (a hit then costs the
     // store lookup and one check that the store exists).
-    quote! {
+    let cache_fn = quote! {
         #[doc = #doc]
         #[allow(dead_code, clippy::type_complexity)]
         #[inline]
@@ -953,6 +1027,24 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
             #assertions
             #make
         }
+    };
+    if names.store == names.cache {
+        return cache_fn;
+    }
+    // The hidden function the generated code calls (see `Names::store`), before `f_cache`: in
+    // a trait impl, rustc's first error is then about it. `f_cache` holds the store, so that
+    // the compile-time checks above fail in a function of a name the user knows.
+    let hidden = &names.store;
+    let owner = key.owner_fn(names);
+    quote! {
+        #[doc(hidden)]
+        #[allow(dead_code, non_snake_case, clippy::type_complexity)]
+        #[inline(always)]
+        fn #hidden() -> #store_ref {
+            #owner()
+        }
+
+        #cache_fn
     }
 }
 

@@ -14,6 +14,7 @@ mod ast;
 mod ctxt;
 mod deep_size;
 mod expand;
+mod impl_block;
 mod size;
 mod symbol;
 mod tier;
@@ -70,7 +71,7 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | `option` | `true` / `false` | cache only `Some` values; default: on when the return type's last path segment is `Option`; on a `Result<Option<T>, E>`, `true` caches only `Ok(Some(..))` |
 /// | `dedupe` | `true` (default) / `false` | concurrent misses on one key compute once |
 /// | `dedupe_timeout` | seconds > 0 (default 30) | how long waiters wait for a computation that shows no progress |
-/// | `in_impl` | flag (or `in_impl = true`) | the function is in an `impl` block but mentions neither `self` nor `Self` (see [Methods](#methods)) |
+/// | `in_impl` | flag (or `in_impl = true`) | the function is in an `impl` block but mentions neither `self` nor `Self` (see [Methods](#methods)); not needed under `#[faas_cached]` on the block |
 ///
 /// # Generated helpers
 ///
@@ -206,17 +207,65 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// values. The `invalidate` helper of a method takes `&self` whatever the method takes, so
 /// `value.f_invalidate()` does not consume a by-value `self`.
 ///
-/// A proc macro cannot see the `impl` block around a function: a function that takes `self`
-/// or mentions `Self` is known to be inside one; any other associated function needs
-/// `in_impl` (without it, the helpers are generated as free functions and calls to
-/// `f_cache` fail to resolve, an error spanned on the attribute).
+/// An attribute on a function cannot see the `impl` block around it: a function that takes
+/// `self` or mentions `Self` is known to be inside one; any other associated function needs
+/// `in_impl`, or `#[faas_cached]` on the block (below). Without either, the helpers are
+/// generated as free functions, and rustc's error (on the attribute) names the fix: "cannot
+/// find function `__f__in_an_impl_block_write_faas_cached_in_impl`".
 ///
 /// A generic `impl` block gets one store per concrete `Self` (`Pair::<3>::width()` and
 /// `Pair::<5>::width()` never share results, even when the key and value types do not mention
 /// the block's parameters, and `Wrapper::<u8>::f_cache_info()` counts only `Wrapper<u8>`'s
 /// calls); lifetimes are not told apart (`Parser<'a>` and `Parser<'b>` share one store). In an
-/// `impl` block, finding the store costs two `TypeId` comparisons per call. Trait impls are not
-/// supported (the helpers would not be trait items): memoize an inherent function and call it.
+/// `impl` block, finding the store costs two `TypeId` comparisons per call.
+///
+/// # On an `impl` block, and trait impls
+///
+/// `#[faas_cached]` (without options) on an `impl` block memoizes the methods marked
+/// `#[faas_cached(..)]` in it, each with its own options, and knows that they are in a block:
+/// no `in_impl`. It is how the methods of a trait impl are memoized. A trait impl holds the
+/// trait's items only, so their helpers go in an inherent `impl` of the implementing type,
+/// generated next to the block with its generics and `where` clause: `Type::f_cache_info()`,
+/// `value.f_invalidate(..)`, one store per implementing type (per concrete type for a generic
+/// one), whether the method is called directly or through the trait. A method of a trait has
+/// no visibility of its own: the helpers are private to the module, or get the visibility
+/// written on the method (`pub fn`), which the macro moves to them.
+///
+/// ```
+/// use memo_runtime::faas_cached;
+///
+/// trait Pricer {
+///     fn price(&self, sku: &str) -> u64;
+/// }
+///
+/// #[derive(Clone, Hash, PartialEq, Eq)]
+/// struct Shop {
+///     markup: u64,
+/// }
+///
+/// #[faas_cached]
+/// impl Pricer for Shop {
+///     #[faas_cached(ttl = 60, max_items = 1000)]
+///     fn price(&self, sku: &str) -> u64 {
+///         sku.len() as u64 * self.markup // the slow part
+///     }
+/// }
+///
+/// let shop = Shop { markup: 10 };
+/// assert_eq!(shop.price("apple"), 50);
+/// assert_eq!(shop.price("apple"), 50);
+/// assert_eq!(Shop::price_cache_info().hits, 1);
+/// assert!(shop.price_invalidate("apple"));
+/// ```
+///
+/// Only a type of this crate can have an inherent `impl`, so a trait implemented for a
+/// foreign type (`u64`, `Vec<T>`, `&T`), for every `T` (a blanket impl), or with a parameter
+/// that only the trait mentions (`impl<T> From<T> for Wrapper`) is a compile error on that
+/// type or parameter: implement the trait for a newtype, or memoize an inherent or free
+/// function and call it from the trait's method. The same goes for two trait impls of one type
+/// that memoize methods of the same name (their helpers would collide). On a method of a
+/// trait impl whose block lacks `#[faas_cached]`, rustc's first error names the fix: "method
+/// `__f__in_a_trait_impl_put_faas_cached_on_the_impl_block_too` is not a member of trait".
 ///
 /// # Async
 ///
