@@ -27,6 +27,7 @@ fn float_keys(ctxt: &Ctxt, options: &Options, function: &Function) {
     if options.key.is_some() {
         return;
     }
+    let whole_key = bits_key(function);
     for param in function.key_params() {
         let Some(float) = certainly_float(&param.ty) else {
             continue;
@@ -34,10 +35,10 @@ fn float_keys(ctxt: &Ctxt, options: &Options, function: &Function) {
         let name = &param.ident;
         let bits = if float == "f32" { "u32" } else { "u64" };
         let fix = if is_float(&param.ty).is_some() {
-            format!(
-                "key it by its bits, `key = ({name}.to_bits(), ..), key_type = ({bits}, ..)` \
-                 (the other arguments as they are), or by a rounded integer"
-            )
+            let key = whole_key.clone().unwrap_or_else(|| {
+                format!("`key = ({name}.to_bits(), ..), key_type = ({bits}, ..)`")
+            });
+            format!("key it by its bits, {key}, or by a rounded integer")
         } else {
             format!(
                 "key it by the bits of its floats (`{float}::to_bits`, a `{bits}`) with \
@@ -52,6 +53,64 @@ fn float_keys(ctxt: &Ctxt, options: &Options, function: &Function) {
             ),
         );
     }
+}
+
+/// The whole `key = .., key_type = ..` that keys every float argument by its bits, when every
+/// key argument is a float or a `Copy` scalar (so the expression is exactly what to write):
+/// `` `key = (price.to_bits(), region), key_type = (u64, u32)` ``.
+fn bits_key(function: &Function) -> Option<String> {
+    if function.keyed_receiver().is_some() {
+        return None;
+    }
+    let mut exprs = Vec::new();
+    let mut types = Vec::new();
+    for param in function.key_params() {
+        let name = &param.ident;
+        match is_float(&param.ty) {
+            Some(float) => {
+                exprs.push(format!("{name}.to_bits()"));
+                types.push(if float == "f32" { "u32" } else { "u64" }.to_owned());
+            }
+            None => {
+                let scalar = scalar_name(&param.ty)?;
+                exprs.push(name.to_string());
+                types.push(scalar);
+            }
+        }
+    }
+    match (exprs.as_slice(), types.as_slice()) {
+        ([expr], [ty]) => Some(format!("`key = {expr}, key_type = {ty}`")),
+        _ => Some(format!(
+            "`key = ({}), key_type = ({})`",
+            exprs.join(", "),
+            types.join(", ")
+        )),
+    }
+}
+
+/// The name of a `Copy` scalar type written as a single identifier (`u32`, `bool`, `char`).
+fn scalar_name(ty: &Type) -> Option<String> {
+    let Type::Path(path) = ty else {
+        return None;
+    };
+    let ident = path.path.get_ident()?.to_string();
+    matches!(
+        ident.as_str(),
+        "u8" | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "i8"
+            | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "bool"
+            | "char"
+    )
+    .then_some(ident)
 }
 
 /// `Some("f32")` or `Some("f64")` if `ty` is that float.
@@ -187,5 +246,25 @@ mod tests {
         assert_eq!(float("HashMap<String, f64>"), None);
         assert_eq!(float("my::f64"), None);
         assert_eq!(float("u64"), None);
+    }
+
+    #[test]
+    fn the_whole_bits_key_is_given_when_the_arguments_are_scalars() {
+        let key = |item: &str| {
+            let ctxt = Ctxt::default();
+            let options = crate::args::Options::default();
+            let function = Function::from_syn(&ctxt, &options, syn::parse_str(item).unwrap());
+            assert!(ctxt.check().is_ok(), "{item}");
+            bits_key(&function)
+        };
+        assert_eq!(
+            key("fn tax(price: f64, region: u32) -> f64 { 0.0 }").as_deref(),
+            Some("`key = (price.to_bits(), region), key_type = (u64, u32)`")
+        );
+        assert_eq!(
+            key("fn half(x: f32) -> f32 { x }").as_deref(),
+            Some("`key = x.to_bits(), key_type = u32`")
+        );
+        assert_eq!(key("fn f(x: f64, name: &str) -> u8 { 0 }"), None);
     }
 }
