@@ -152,12 +152,49 @@ pub(crate) const MAX_SLOTS: usize = 16;
 /// of two worker threads read through the shared counters: in the `compare` benchmark's
 /// workload 4, 2 threads hit that function at 1.38-1.58x the throughput of 1; with two slots
 /// per core, 1.82-1.88x.)
+///
+/// The core count is read once per process, and on Linux from the CPUs the process may run on
+/// ([`cores`]).
 pub(crate) fn default_slots() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+    static SLOTS: AtomicUsize = AtomicUsize::new(0);
+    let known = SLOTS.load(Ordering::Relaxed);
+    if known != 0 {
+        return known;
+    }
+    let slots = cores()
         .saturating_mul(2)
         .next_power_of_two()
-        .clamp(1, MAX_SLOTS)
+        .clamp(1, MAX_SLOTS);
+    SLOTS.store(slots, Ordering::Relaxed);
+    slots
+}
+
+/// The CPUs the process may run on. On Linux, `sched_getaffinity` (under a microsecond):
+/// `std::thread::available_parallelism` also reads the cgroup's CPU quota files
+/// (`/proc/self/cgroup`, the mount table, `cpu.max`), about 60 us per call, which the first
+/// call of a memoized function paid on every cold start (`memo-bench`'s `cold_start`
+/// example). A quota only lowers the figure, and the slots only spread readers: more slots
+/// than the quota's cores cost a few hundred bytes, never correctness.
+fn cores() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `cpu_set_t` is a plain bit array, for which all zeroes is a valid (empty)
+        // set; `sched_getaffinity` writes at most `size_of::<cpu_set_t>()` bytes into the set
+        // it is given, which lives on this stack frame; `CPU_COUNT` only reads it.
+        let count = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            let size = std::mem::size_of::<libc::cpu_set_t>();
+            if libc::sched_getaffinity(0, size, &mut set) == 0 {
+                libc::CPU_COUNT(&set)
+            } else {
+                0
+            }
+        };
+        if count > 0 {
+            return count as usize;
+        }
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl<T> ReadMostly<T> {
@@ -489,6 +526,19 @@ impl<T> Drop for WriteGuard<'_, T> {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    /// The CPUs the process may run on, which a cgroup quota can only lower.
+    #[test]
+    fn cores_are_those_the_process_may_run_on() {
+        let cores = super::cores();
+        assert!(cores >= 1);
+        let parallelism = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert!(cores >= parallelism, "{cores} < {parallelism}");
+        assert!(cores <= 4096);
+        let slots = default_slots();
+        assert!(slots.is_power_of_two() && slots <= MAX_SLOTS);
+        assert_eq!(slots, default_slots(), "read once");
+    }
 
     #[test]
     fn readers_share_and_writers_exclude() {
