@@ -62,6 +62,8 @@ pub(crate) struct Options {
     pub(crate) redis_timeout: Option<Spanned<u64>>,
     /// Pins the tiers' namespace (default: a hash of the function's code).
     pub(crate) version: Option<LitStr>,
+    /// `memory_budget = false` leaves the process's memory budget.
+    pub(crate) memory_budget: Option<LitBool>,
     /// Names seen, to report duplicates.
     seen: Vec<String>,
 }
@@ -128,6 +130,9 @@ impl Options {
             symbol::RESULT => self.result = bool_value(ctxt, &name, &value(&meta)?),
             symbol::OPTION => self.option = bool_value(ctxt, &name, &value(&meta)?),
             symbol::DEDUPE => self.dedupe = bool_value(ctxt, &name, &value(&meta)?),
+            symbol::MEMORY_BUDGET => {
+                self.memory_budget = bool_value(ctxt, &name, &value(&meta)?);
+            }
             symbol::POLICY => self.policy = policy(ctxt, &value(&meta)?),
             symbol::REDIS => self.redis = redis_url(ctxt, &value(&meta)?),
             symbol::REDIS_TIMEOUT => self.redis_timeout = seconds(ctxt, &name, &value(&meta)?),

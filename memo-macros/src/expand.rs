@@ -922,6 +922,15 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
             }
         }
     }
+    if options.max_size.is_none() {
+        // Deep sizes for the memory budget, when the types have them (no error otherwise:
+        // the store then counts inline sizes, as it does outside the budget).
+        builder.extend(quote!(.budget_weigher({
+            #[allow(unused_imports)]
+            use ::memo_runtime::__private::{DeepWeigher as _, InlineWeigher as _};
+            (&::memo_runtime::__private::WeighWith::<#key_ty, #value>::new()).budget_weigher()
+        })));
+    }
     if let Some(ttl) = &options.ttl {
         let nanos = Literal::u64_suffixed(ttl.value);
         builder.extend(quote!(.default_ttl(::core::time::Duration::from_nanos(#nanos))));
@@ -938,6 +947,9 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
             crate::args::Policy::Lru => quote!(Lru),
         };
         builder.extend(quote!(.policy(::memo_runtime::Policy::#policy)));
+    }
+    if let Some(budget) = &options.memory_budget {
+        builder.extend(quote!(.memory_budget(#budget)));
     }
     if let Some(hook) = &options.on_delete {
         builder.extend(quote_spanned!(hook.span()=> .on_delete(#hook)));
@@ -977,31 +989,45 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
                 __memo_slot: &'static ::memo_runtime::__private::ErasedStatic,
                 __memo_owner: S,
                 __memo_builder: B,
+                __memo_this: fn() -> &'static #generic_store,
             },
             quote!(&'static #generic_store),
-            quote!(__memo_slot.get_or_init::<S, _>(move || __memo_builder().build_lenient())),
+            quote!(__memo_slot.get_or_init::<S, _>(move || {
+                ::memo_runtime::__private::build_memoized(__memo_builder(), __memo_this)
+            })),
         );
+        let this = key.store_fn(names);
         quote! {
             #build_fn
             static __MEMO_STORE: ::memo_runtime::__private::ErasedStatic =
                 ::memo_runtime::__private::ErasedStatic::new();
-            #build(&__MEMO_STORE, #owner, || #builder)
+            #build(&__MEMO_STORE, #owner, || #builder, #this)
         }
     } else {
         let (build_fn, build) = generic.helper(
             "__memo_build",
             &[],
-            quote!(__memo_builder: #generic_builder,),
+            quote! {
+                __memo_builder: #generic_builder,
+                __memo_this: fn() -> &'static #generic_store,
+            },
             generic_store,
-            quote!(__memo_builder.build_lenient()),
+            quote!(::memo_runtime::__private::build_memoized(
+                __memo_builder,
+                __memo_this
+            )),
         );
-        // The initializer is a body of its own: it repeats the assertions (see `Key`).
+        // The initializer is a body of its own: it repeats the assertions (see `Key`). The
+        // store registers itself (`caches()`, the memory budget) with a function that reaches
+        // it in its `static` once initialized: a closure that names only the `static`, so that
+        // it adds no error of its own (naming `f_cache` would, for an associated function
+        // without `in_impl`).
         quote! {
             #build_fn
             static __MEMO_STORE: ::memo_runtime::__private::LazyLock<#store> =
                 ::memo_runtime::__private::LazyLock::new(|| {
                     #key_assertions
-                    #build(#builder)
+                    #build(#builder, || &*__MEMO_STORE)
                 });
             &__MEMO_STORE
         }

@@ -72,6 +72,7 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | `dedupe` | `true` (default) / `false` | concurrent misses on one key compute once |
 /// | `dedupe_timeout` | seconds > 0 (default 30) | how long waiters wait for a computation that shows no progress |
 /// | `in_impl` | flag (or `in_impl = true`) | the function is in an `impl` block but mentions neither `self` nor `Self` (see [Methods](#methods)); not needed under `#[faas_cached]` on the block |
+/// | `memory_budget` | `true` (default) / `false` | whether the store is in the process's memory budget (`memo_runtime::set_memory_budget`, `FAAS_MEMO_BUDGET`), where its cold entries may be evicted to make room for any store's inserts; without `max_size` it counts deep sizes there when the types implement `DeepSize` |
 ///
 /// # Generated helpers
 ///

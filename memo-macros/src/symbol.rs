@@ -16,6 +16,7 @@ pub(crate) const POLICY: &str = "policy";
 pub(crate) const REDIS: &str = "redis";
 pub(crate) const REDIS_TIMEOUT: &str = "redis_timeout";
 pub(crate) const VERSION: &str = "version";
+pub(crate) const MEMORY_BUDGET: &str = "memory_budget";
 
 /// Every option, for "did you mean" suggestions and the list in error messages.
 pub(crate) const ALL: &[&str] = &[
@@ -35,6 +36,7 @@ pub(crate) const ALL: &[&str] = &[
     REDIS,
     REDIS_TIMEOUT,
     VERSION,
+    MEMORY_BUDGET,
 ];
 
 /// The parameter attribute that leaves an argument out of the key.

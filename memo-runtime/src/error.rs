@@ -17,6 +17,16 @@ pub enum CacheError {
         /// The byte bound itself.
         max_size_bytes: u64,
     },
+    /// An entry that the process's memory budget ([`set_memory_budget`](crate::set_memory_budget),
+    /// `FAAS_MEMO_BUDGET`) cannot hold: larger than the budget, or nothing was left to evict
+    /// for it (every byte left is a store's fixed overhead or another insert's reservation). It
+    /// was not stored.
+    OverBudget {
+        /// Accounted size of the refused entry: key + value + per-entry overhead.
+        entry_bytes: u64,
+        /// The budget.
+        budget_bytes: u64,
+    },
     /// A size string or number that is not a valid byte size (`"64Q"`, `"-1"`, `""`, `0`).
     InvalidSize {
         /// The input as given.
@@ -58,6 +68,15 @@ impl fmt::Display for CacheError {
                 "entry of {entry_bytes} bytes (key + value + per-entry overhead) is larger than \
                  the {available_bytes} bytes that max_size = {max_size_bytes} leaves for entries; \
                  it was not stored and nothing was evicted"
+            ),
+            CacheError::OverBudget {
+                entry_bytes,
+                budget_bytes,
+            } => write!(
+                f,
+                "entry of {entry_bytes} bytes (key + value + per-entry overhead) does not fit in \
+                 the process's memory budget of {budget_bytes} bytes (nothing left to evict); it \
+                 was not stored"
             ),
             CacheError::InvalidSize { input, reason } => {
                 write!(f, "invalid size {input:?}: {reason}")

@@ -60,6 +60,29 @@
 //! Expired entries are never returned or counted, and are reclaimed by a timer wheel during
 //! writes, without scanning the store. Tests inject a [`MockClock`].
 //!
+//! # FaaS
+//!
+//! One memory budget for the whole process ([`set_memory_budget`], `FAAS_MEMO_BUDGET`),
+//! shared by every memoized function and every store that joins it: when it is full, cold
+//! entries go first wherever they are. [`caches`] lists every cache and [`cache_summary`] adds
+//! them up in one line for a per-invocation log. Sizes may be shares of the container's memory
+//! (`"10%"`, [`process_memory`]).
+//!
+//! ```
+//! use memo_runtime::faas_cached;
+//!
+//! #[faas_cached(ttl = 300)]
+//! fn price(sku: u64) -> u64 {
+//!     sku * 100
+//! }
+//!
+//! memo_runtime::set_memory_budget("32M")?; // or FAAS_MEMO_BUDGET=40%
+//! let before = memo_runtime::cache_summary();
+//! price(7);
+//! println!("{}", memo_runtime::cache_summary().since(&before));
+//! # Ok::<(), memo_runtime::CacheError>(())
+//! ```
+//!
 //! # Threads
 //!
 //! Every method takes `&self`. A store is `Send + Sync` when its keys and values are. Stampede
@@ -71,7 +94,7 @@
 //! | feature | adds |
 //! | --- | --- |
 //! | `tier` | the [tier layer](tier): second-level stores under the memory store, read through on a miss (serde, postcard); turned on by the tier features, or alone for a [`Tier`](tier::Tier) of your own |
-//! | `serde` | `Serialize` and `Deserialize` for [`CacheInfo`] and the FaaS reports ([`ProcessMemory`], [`ResolvedShare`]...), for JSON logs and metrics |
+//! | `serde` | `Serialize` and `Deserialize` for [`CacheInfo`], [`CacheSummary`] and the FaaS reports ([`MemoryBudget`], [`ProcessMemory`], [`ResolvedShare`]...), for JSON logs and metrics |
 //! | `redis` | the Redis tier shared by a fleet of processes: `#[faas_cached(redis = "redis://..")]`, [`Builder::redis`]; blocking connections with a time budget per call and a circuit breaker, TLS through the system's OpenSSL, a cross-process lease per key (see the README's "The Redis tier") |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -92,8 +115,14 @@ pub mod tier;
 
 pub use clock::{Clock, MockClock};
 pub use error::CacheError;
+pub use faas::budget::{
+    memory_budget, remove_memory_budget, set_memory_budget, BudgetSource, MemoryBudget,
+    MEMORY_BUDGET_ENV,
+};
 pub use faas::memory::{process_memory, MemorySource, MemorySources, ProcessMemory};
+pub use faas::registry::caches;
 pub use faas::share::{MemoryShare, ResolvedShare};
+pub use faas::summary::{cache_summary, CacheSummary};
 pub use hashbrown::Equivalent;
 pub use memo_macros::{faas_cached, DeepSize};
 pub use size::byte_size::{ByteSize, IntoByteSize};

@@ -31,6 +31,24 @@ pub fn thread_number() -> usize {
     crate::sync::thread_id::current()
 }
 
+/// Builds a memoized function's store (never fails, see `Builder::build_lenient`) and
+/// registers it: [`caches`](crate::caches) lists it, and it joins the process's memory budget
+/// unless the builder says `memory_budget(false)`. `this` is the generated `f_cache`, through
+/// which the registry reaches the store once it is in its `static`.
+pub fn build_memoized<K, V>(
+    builder: crate::Builder<K, V>,
+    this: fn() -> &'static crate::FaasCacheDict<K, V>,
+) -> crate::FaasCacheDict<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    let budgeted = builder.memory_budget.unwrap_or(true);
+    let store = builder.build_lenient();
+    crate::faas::member::register_memoized(&store, this, budgeted);
+    store
+}
+
 /// Runs the miss path of a memoized function out of line, so that its hit path stays small.
 #[cold]
 #[inline(never)]
@@ -169,11 +187,16 @@ impl<K, V> Default for WeighWith<K, V> {
 pub trait DeepWeigher<K, V> {
     /// The weigher to use.
     fn weigher(&self) -> fn(&K, &V) -> usize;
+    /// The weigher for the memory budget: deep.
+    fn budget_weigher(&self) -> Option<fn(&K, &V) -> usize>;
 }
 
 impl<K: crate::DeepSize, V: crate::DeepSize> DeepWeigher<K, V> for WeighWith<K, V> {
     fn weigher(&self) -> fn(&K, &V) -> usize {
         deep_weight::<K, V>
+    }
+    fn budget_weigher(&self) -> Option<fn(&K, &V) -> usize> {
+        Some(deep_weight::<K, V>)
     }
 }
 
@@ -181,11 +204,16 @@ impl<K: crate::DeepSize, V: crate::DeepSize> DeepWeigher<K, V> for WeighWith<K, 
 pub trait InlineWeigher<K, V> {
     /// The weigher to use.
     fn weigher(&self) -> fn(&K, &V) -> usize;
+    /// The weigher for the memory budget: none (inline sizes, as without it).
+    fn budget_weigher(&self) -> Option<fn(&K, &V) -> usize>;
 }
 
 impl<K, V> InlineWeigher<K, V> for &WeighWith<K, V> {
     fn weigher(&self) -> fn(&K, &V) -> usize {
         inline_weight::<K, V>
+    }
+    fn budget_weigher(&self) -> Option<fn(&K, &V) -> usize> {
+        None
     }
 }
 

@@ -2,7 +2,9 @@
 //! metrics, and read back the same.
 #![cfg(feature = "serde")]
 
-use memo_runtime::{faas_cached, CacheInfo, MemoryShare, ProcessMemory, ResolvedShare};
+use memo_runtime::{
+    faas_cached, CacheInfo, CacheSummary, MemoryShare, ProcessMemory, ResolvedShare,
+};
 
 #[faas_cached(max_items = 10, ttl = 60)]
 fn double(n: u64) -> u64 {
@@ -36,4 +38,25 @@ fn shares_serialize_as_percentages() {
     let back: ResolvedShare = serde_json::from_value(json).unwrap();
     assert_eq!(back, resolved);
     assert!(serde_json::from_str::<MemoryShare>("\"150%\"").is_err());
+}
+
+#[faas_cached(max_items = 10)]
+fn halve(n: u64) -> u64 {
+    n / 2
+}
+
+#[test]
+fn the_summary_and_the_budget_round_trip_through_json() {
+    halve(8);
+    memo_runtime::set_memory_budget("8M").unwrap();
+    let summary = memo_runtime::cache_summary();
+    let json = serde_json::to_value(&summary).unwrap();
+    assert!(json["caches"].as_u64().unwrap() >= 1);
+    assert!(json["misses"].as_u64().unwrap() >= 1);
+    assert_eq!(json["budget"]["limit_bytes"], 8u64 << 20);
+    assert_eq!(json["budget"]["source"], "Program");
+    let back: CacheSummary = serde_json::from_value(json).unwrap();
+    assert_eq!(back, summary);
+    let info = serde_json::to_value(halve_cache_info()).unwrap();
+    assert_eq!(info["in_memory_budget"], true);
 }

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
@@ -70,9 +71,14 @@ pub struct Builder<K, V, S = DefaultHashBuilder> {
     hasher: S,
     /// `None`: inline sizes.
     weigher: Option<Weigher<K, V>>,
+    /// The deep weigher to switch to when the memory budget starts counting the store.
+    budget_weigher: Option<Weigher<K, V>>,
     shards: usize,
     policy: Policy,
     pub(crate) dedupe_timeout: Option<Duration>,
+    /// Whether the store joins the process's memory budget; `None`: the default (yes for a
+    /// memoized function, no for a store built here).
+    pub(crate) memory_budget: Option<bool>,
     /// Second-level tiers and their settings (see `tier::setup`).
     #[cfg(feature = "tier")]
     pub(crate) tiers: crate::tier::setup::TierSetup<K, V>,
@@ -95,9 +101,11 @@ impl<K, V> Builder<K, V> {
             clock: Clock::system(),
             hasher: DefaultHashBuilder::default(),
             weigher: None,
+            budget_weigher: None,
             shards: 1,
             policy: Policy::default(),
             dedupe_timeout: Some(DEFAULT_DEDUPE_TIMEOUT),
+            memory_budget: None,
             #[cfg(feature = "tier")]
             tiers: crate::tier::setup::TierSetup::default(),
             _types: PhantomData,
@@ -147,6 +155,14 @@ impl<K, V, S> Builder<K, V, S> {
         self.max_size = Some(MemoryShare::from_millionths(millionths).into_resolved_size());
         self.max_size_is_share = true;
         self.weigher = Some(weigher);
+        self
+    }
+
+    /// For generated code without `max_size`: the deep weigher (if the key and value implement
+    /// `DeepSize`) that the store switches to when the memory budget starts counting it.
+    #[doc(hidden)]
+    pub fn budget_weigher(mut self, weigher: Option<Weigher<K, V>>) -> Self {
+        self.budget_weigher = weigher;
         self
     }
 
@@ -213,9 +229,11 @@ impl<K, V, S> Builder<K, V, S> {
             clock: self.clock,
             hasher,
             weigher: self.weigher,
+            budget_weigher: self.budget_weigher,
             shards: self.shards,
             policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
+            memory_budget: self.memory_budget,
             #[cfg(feature = "tier")]
             tiers: self.tiers,
             _types: PhantomData,
@@ -254,19 +272,76 @@ impl<K, V, S> Builder<K, V, S> {
         self
     }
 
+    /// Whether the store joins the process's memory budget
+    /// ([`set_memory_budget`](crate::set_memory_budget), `FAAS_MEMO_BUDGET`), shared with every
+    /// memoized function: its bytes count in the budget's total, and an insert anywhere may
+    /// evict its cold entries (and its inserts those of other stores). Default `false` here
+    /// (memoized functions are in it unless `memory_budget = false`). The budget reaches the
+    /// store while it lives, so a store in it is built with
+    /// [`build_shared`](Self::build_shared); [`build`](Self::build) refuses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use memo_runtime::FaasCacheDict;
+    ///
+    /// let sessions = FaasCacheDict::<u64, String>::builder()
+    ///     .name("sessions")
+    ///     .max_items(10_000)
+    ///     .memory_budget(true)
+    ///     .build_shared()?;
+    /// sessions.insert(1, "alice".to_owned())?;
+    /// assert!(sessions.info().in_memory_budget);
+    /// assert!(memo_runtime::caches().iter().any(|info| info.name == "sessions"));
+    /// # Ok::<(), memo_runtime::CacheError>(())
+    /// ```
+    pub fn memory_budget(mut self, join: bool) -> Self {
+        self.memory_budget = Some(join);
+        self
+    }
+
+    /// Validates the settings and creates the store in an [`Arc`], registered for the life of
+    /// the store: [`caches`](crate::caches) and [`cache_summary`](crate::cache_summary) list
+    /// it, and with [`memory_budget(true)`](Self::memory_budget) it is in the process's memory
+    /// budget.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    pub fn build_shared(mut self) -> Result<Arc<FaasCacheDict<K, V, S>>, CacheError>
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Send + Sync + 'static,
+        S: BuildHasher + Send + Sync + 'static,
+    {
+        let budgeted = self.memory_budget.take().unwrap_or(false);
+        let store = Arc::new(self.build()?);
+        crate::faas::member::register_shared(&store, budgeted);
+        Ok(store)
+    }
+
     /// Validates the settings and creates the store.
     ///
     /// # Errors
     ///
     /// - [`CacheError::InvalidSize`] for a `max_size` that is not a valid size;
     /// - [`CacheError::InvalidBound`] for `max_items(0)`, a zero `default_ttl`, a shard count
-    ///   that is not a power of two in 1..=1024, or a `max_size` too small to hold even the
-    ///   store's fixed overhead.
+    ///   that is not a power of two in 1..=1024, a `max_size` too small to hold even the
+    ///   store's fixed overhead, or `memory_budget(true)` (build such a store with
+    ///   [`build_shared`](Self::build_shared)).
     pub fn build(mut self) -> Result<FaasCacheDict<K, V, S>, CacheError>
     where
         K: Hash + Eq,
         S: BuildHasher,
     {
+        if self.memory_budget == Some(true) {
+            return Err(CacheError::InvalidBound {
+                name: "memory_budget",
+                value: "true".to_owned(),
+                reason: "a store in the process's memory budget is reached by it while it \
+                         lives: build it with build_shared()",
+            });
+        }
         if self.max_items == Some(0) {
             return Err(CacheError::InvalidBound {
                 name: "max_items",
@@ -390,6 +465,7 @@ impl<K, V, S> Builder<K, V, S> {
             clock: self.clock,
             hasher: self.hasher,
             weigher: self.weigher,
+            budget_weigher: self.budget_weigher,
             shards: self.shards,
             policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
@@ -411,6 +487,7 @@ impl<K, V, S> fmt::Debug for Builder<K, V, S> {
             .field("shards", &self.shards)
             .field("policy", &self.policy)
             .field("dedupe_timeout", &self.dedupe_timeout)
+            .field("memory_budget", &self.memory_budget)
             .finish_non_exhaustive()
     }
 }

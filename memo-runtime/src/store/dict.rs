@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
@@ -11,6 +11,7 @@ use hashbrown::Equivalent;
 
 use crate::clock::{duration_nanos, Clock};
 use crate::error::CacheError;
+use crate::faas::budget::Reservation;
 use crate::faas::link::StoreFaas;
 use crate::faas::share::ResolvedShare;
 use crate::memo::dedupe::InFlight;
@@ -29,6 +30,11 @@ type LockedShard<K, V> = CachePadded<ReadMostly<Shard<K, V>>>;
 
 /// "No bound" in the atomic bound fields (zero is never a valid bound).
 const UNBOUNDED: u64 = 0;
+
+/// `tracking` bit: the store has several shards and keeps their total in `usage`.
+const TRACK_USAGE: u8 = 1;
+/// `tracking` bit: the store counts its bytes in the process's memory budget.
+pub(crate) const TRACK_BUDGET: u8 = 2;
 
 /// A thread-safe map bounded by item count, by bytes and by a per-key time to live: the Rust
 /// counterpart of Python's `FaaSCacheDict`.
@@ -68,11 +74,18 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     policy: Policy,
     /// Entries and bytes of all shards, maintained only when there is more than one.
     usage: CachePadded<Usage>,
+    /// What a write publishes of a shard's changes ([`TRACK_USAGE`], [`TRACK_BUDGET`]); zero
+    /// for a one-shard store outside the budget, whose writes publish nothing. Read under the
+    /// shard's lock, so that the budget can start counting a store between two writes.
+    pub(crate) tracking: AtomicU8,
     hasher: S,
     pub(crate) clock: Clock,
     /// Unset: keys and values are charged their inline size. Set once, by the builder or by
     /// the first [`change_byte_size`](Self::change_byte_size) of a store that had no weigher.
     weigher: OnceLock<Weigher<K, V>>,
+    /// The deep weigher a memoized function without `max_size` switches to when the budget
+    /// starts counting it (its key and value implement `DeepSize`), so that heap bytes count.
+    budget_weigher: Option<Weigher<K, V>>,
     hook: Option<Hook<K, V>>,
     max_items: AtomicU64,
     max_bytes: AtomicU64,
@@ -113,6 +126,7 @@ pub(crate) struct Settings<K, V, S> {
     pub(crate) clock: Clock,
     pub(crate) hasher: S,
     pub(crate) weigher: Option<Weigher<K, V>>,
+    pub(crate) budget_weigher: Option<Weigher<K, V>>,
     pub(crate) shards: usize,
     pub(crate) policy: Policy,
     pub(crate) dedupe_timeout: Option<Duration>,
@@ -168,9 +182,11 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             shards,
             policy: settings.policy,
             usage: CachePadded::default(),
+            tracking: AtomicU8::new(if settings.shards > 1 { TRACK_USAGE } else { 0 }),
             hasher: settings.hasher,
             clock: settings.clock,
             weigher: settings.weigher.map_or_else(OnceLock::new, OnceLock::from),
+            budget_weigher: settings.budget_weigher,
             hook: settings.on_delete,
             max_items: AtomicU64::new(settings.max_items.map_or(UNBOUNDED, |n| n as u64)),
             max_bytes: AtomicU64::new(UNBOUNDED),
@@ -293,25 +309,104 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
 
     /// Runs `f` on a locked shard, then publishes how its size changed.
     #[inline]
-    fn with_shard<R>(&self, index: usize, f: impl FnOnce(&mut Shard<K, V>) -> R) -> R {
+    pub(crate) fn with_shard<R>(&self, index: usize, f: impl FnOnce(&mut Shard<K, V>) -> R) -> R {
+        self.with_shard_reserved(index, None, f)
+    }
+
+    /// [`with_shard`](Self::with_shard) for an insert that reserved its bytes in the budget:
+    /// the shard's change replaces the reservation in one atomic step.
+    #[inline]
+    fn with_shard_reserved<R>(
+        &self,
+        index: usize,
+        reservation: Option<Reservation>,
+        f: impl FnOnce(&mut Shard<K, V>) -> R,
+    ) -> R {
         let mut shard = self.shards[index].write();
-        if self.shards.len() == 1 {
+        let tracking = self.tracking.load(Ordering::Relaxed);
+        if tracking == 0 {
             return f(&mut shard);
         }
         let (items, bytes) = (shard.len(), shard.bytes());
         let result = f(&mut shard);
         let (new_items, new_bytes) = (shard.len(), shard.bytes());
-        if new_items != items {
-            self.usage
-                .items
-                .fetch_add(new_items.wrapping_sub(items), Ordering::Relaxed);
+        if tracking & TRACK_USAGE != 0 {
+            if new_items != items {
+                self.usage
+                    .items
+                    .fetch_add(new_items.wrapping_sub(items), Ordering::Relaxed);
+            }
+            if new_bytes != bytes {
+                self.usage
+                    .bytes
+                    .fetch_add(new_bytes.wrapping_sub(bytes), Ordering::Relaxed);
+            }
         }
-        if new_bytes != bytes {
-            self.usage
-                .bytes
-                .fetch_add(new_bytes.wrapping_sub(bytes), Ordering::Relaxed);
+        if tracking & TRACK_BUDGET != 0 {
+            let reserved = reservation.map_or(0, Reservation::consume);
+            let delta = (new_bytes as u64).wrapping_sub(bytes as u64);
+            if delta != 0 || reserved != 0 {
+                self.faas.count(delta, reserved);
+            }
         }
         result
+    }
+
+    /// Starts counting the store's bytes in the process's memory budget, with every shard
+    /// locked so that no write falls between the count and the switch. Once only.
+    pub(crate) fn start_budget_accounting(&self) {
+        let mut guards: Vec<_> = self.shards.iter().map(|shard| shard.write()).collect();
+        if self.tracking.load(Ordering::Relaxed) & TRACK_BUDGET != 0 {
+            return;
+        }
+        if let Some(deep) = self.budget_weigher {
+            if self.weigher.set(deep).is_ok() {
+                // As `change_byte_size` does: inserts weigh deeply from now on (one that
+                // weighed before the switch weighs again under its shard's lock).
+                for shard in &mut guards {
+                    let before = shard.bytes();
+                    shard.recharge(deep, self.entry_overhead);
+                    if self.shards.len() > 1 {
+                        self.usage
+                            .bytes
+                            .fetch_add(shard.bytes().wrapping_sub(before), Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        let bytes = guards
+            .iter()
+            .fold(self.fixed_bytes, |sum, shard| sum + shard.bytes());
+        self.faas.count(bytes as u64, 0);
+        self.tracking.fetch_or(TRACK_BUDGET, Ordering::Relaxed);
+        drop(guards);
+    }
+
+    /// Frees memory for the budget in one shard (the next in turn): its expired entries if it
+    /// has any, else one entry (only a cold one with `cold_only`). Tries every shard.
+    pub(crate) fn free_for_budget(&self, cold_only: bool) -> bool {
+        let count = self.shards.len();
+        let start = self.evict_cursor.fetch_add(1, Ordering::Relaxed);
+        for step in 0..count {
+            let index = (start + step) & (count - 1);
+            let mut out = Departures::new();
+            let freed = self.with_shard(index, |shard| {
+                shard.expire_due(&self.clock, &mut out);
+                if !out.is_empty() {
+                    return true;
+                }
+                if cold_only {
+                    shard.evict_cold(&mut out)
+                } else {
+                    shard.evict_one(&mut out)
+                }
+            });
+            self.finish(out);
+            if freed {
+                return true;
+            }
+        }
+        false
     }
 
     fn over_bounds(&self) -> bool {
@@ -499,6 +594,10 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
         self.set_byte_bound(Some(size));
         self.faas.set_share(share);
         self.trim();
+        if self.tracking.load(Ordering::Relaxed) & TRACK_BUDGET != 0 {
+            // Entries measured deeply now may count more than the budget holds.
+            crate::faas::budget::counting().settle();
+        }
         Ok(())
     }
 
@@ -576,6 +675,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             max_items: self.max_items(),
             max_size_bytes: self.max_size().map(ByteSize::as_u64),
             max_size_share: self.faas.share(),
+            in_memory_budget: self.faas.budgeted(),
             default_ttl: self.default_ttl(),
             tiers: self.tier_info(),
         }
@@ -725,13 +825,19 @@ where
         };
         let charge = weight.saturating_add(self.entry_overhead);
         self.check_fits(charge)?;
+        let reservation = if self.tracking.load(Ordering::Relaxed) & TRACK_BUDGET != 0 {
+            let requester = self as *const Self as *const ();
+            Some(crate::faas::budget::counting().reserve(charge as u64, requester)?)
+        } else {
+            None
+        };
         let expires = if ttl_nanos == NEVER {
             NEVER
         } else {
             self.clock.now_nanos().saturating_add(ttl_nanos)
         };
         let mut out = Departures::new();
-        let replaced = self.with_shard(index, |shard| {
+        let replaced = self.with_shard_reserved(index, reservation, |shard| {
             let mut charge = charge;
             if weigher.is_none() {
                 if let Some(weigh) = self.weigher.get() {

@@ -294,7 +294,12 @@ impl<K, V> Shard<K, V> {
     #[inline]
     fn touch(&mut self, index: u32) {
         match self.policy {
-            Policy::Lru => self.order.move_to_back(&mut self.slab, index),
+            Policy::Lru => {
+                self.order.move_to_back(&mut self.slab, index);
+                // Hit since it came in: not cold for the process's memory budget (see
+                // `evict_cold`). One byte of the node that the move just wrote.
+                *self.slab.get_mut(index).freq.get_mut() = 1;
+            }
             Policy::S3Fifo => {
                 let freq = self.slab.get_mut(index).freq.get_mut();
                 *freq = (*freq + 1).min(MAX_FREQ);
@@ -521,6 +526,37 @@ impl<K, V> Shard<K, V> {
         let Some(victim) = self.next_victim(None) else {
             return false;
         };
+        let node = self.remove_index(victim);
+        self.stats.evictions += 1;
+        out.push(Departed {
+            key: node.key,
+            value: node.value,
+            reason: DeleteReason::Evicted,
+        });
+        true
+    }
+
+    /// Evicts the entry the policy would examine first, but only if it is cold: not hit since
+    /// it came in or since its last pass (S3-FIFO), never hit (LRU). Moves nothing otherwise.
+    /// The process's memory budget calls this on every store before it evicts anything
+    /// warm, so that a cold store gives up its entries before a hot one.
+    pub(crate) fn evict_cold(&mut self, out: &mut Departures<K, V>) -> bool {
+        let candidate = match self.policy {
+            Policy::Lru => self.order.front(),
+            Policy::S3Fifo => {
+                if small_over_target(self.small_len, self.table.len()) || self.order.is_empty() {
+                    self.small.front()
+                } else {
+                    self.order.front()
+                }
+            }
+        };
+        let Some(victim) = candidate else {
+            return false;
+        };
+        if *self.slab.get_mut(victim).freq.get_mut() != 0 {
+            return false;
+        }
         let node = self.remove_index(victim);
         self.stats.evictions += 1;
         out.push(Departed {

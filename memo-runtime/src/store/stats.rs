@@ -194,6 +194,11 @@ pub struct CacheInfo {
     /// "10%"`), with the memory it is a share of and where that figure came from (cgroup,
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, physical memory).
     pub max_size_share: Option<ResolvedShare>,
+    /// Whether the store is in the process's memory budget
+    /// ([`set_memory_budget`](crate::set_memory_budget)): memoized functions are, unless
+    /// `memory_budget = false`; other stores when built with
+    /// [`memory_budget(true)`](crate::Builder::memory_budget).
+    pub in_memory_budget: bool,
     /// TTL given to entries inserted without one.
     pub default_ttl: Option<Duration>,
     /// The second-level tiers (disk, Redis) in the order a miss reads them; empty without.
