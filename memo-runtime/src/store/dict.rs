@@ -117,6 +117,17 @@ struct Usage {
     bytes: AtomicUsize,
 }
 
+/// An entry weighed and about to be inserted.
+struct Staged<K, V> {
+    hash: u64,
+    key: K,
+    value: V,
+    charge: usize,
+    /// Whether `charge` was measured with the store's weigher (else: inline sizes).
+    weighed: bool,
+    expires: u64,
+}
+
 /// Validated builder settings.
 pub(crate) struct Settings<K, V, S> {
     pub(crate) max_items: Option<usize>,
@@ -310,26 +321,46 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
     /// Runs `f` on a locked shard, then publishes how its size changed.
     #[inline]
     pub(crate) fn with_shard<R>(&self, index: usize, f: impl FnOnce(&mut Shard<K, V>) -> R) -> R {
-        self.with_shard_reserved(index, None, f)
-    }
-
-    /// [`with_shard`](Self::with_shard) for an insert that reserved its bytes in the budget:
-    /// the shard's change replaces the reservation in one atomic step.
-    #[inline]
-    fn with_shard_reserved<R>(
-        &self,
-        index: usize,
-        reservation: Option<Reservation>,
-        f: impl FnOnce(&mut Shard<K, V>) -> R,
-    ) -> R {
         let mut shard = self.shards[index].write();
         let tracking = self.tracking.load(Ordering::Relaxed);
         if tracking == 0 {
             return f(&mut shard);
         }
-        let (items, bytes) = (shard.len(), shard.bytes());
+        let before = (shard.len(), shard.bytes());
         let result = f(&mut shard);
-        let (new_items, new_bytes) = (shard.len(), shard.bytes());
+        self.publish(tracking, before, (shard.len(), shard.bytes()), 0);
+        result
+    }
+
+    /// [`with_shard`](Self::with_shard) for an insert that reserved its bytes in the budget:
+    /// the shard's change replaces the reservation in one atomic step (released instead if
+    /// `f` panics).
+    fn with_shard_reserved<R>(
+        &self,
+        index: usize,
+        reservation: Reservation,
+        f: impl FnOnce(&mut Shard<K, V>) -> R,
+    ) -> R {
+        let mut shard = self.shards[index].write();
+        let tracking = self.tracking.load(Ordering::Relaxed);
+        let before = (shard.len(), shard.bytes());
+        let result = f(&mut shard);
+        let reserved = reservation.consume();
+        self.publish(tracking, before, (shard.len(), shard.bytes()), reserved);
+        result
+    }
+
+    /// Publishes a shard's change of `(items, bytes)`: to the store's total when it has
+    /// several shards, to the budget when it is in it (`reserved` of those bytes are counted
+    /// there already).
+    #[inline]
+    fn publish(
+        &self,
+        tracking: u8,
+        (items, bytes): (usize, usize),
+        (new_items, new_bytes): (usize, usize),
+        reserved: u64,
+    ) {
         if tracking & TRACK_USAGE != 0 {
             if new_items != items {
                 self.usage
@@ -343,13 +374,11 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             }
         }
         if tracking & TRACK_BUDGET != 0 {
-            let reserved = reservation.map_or(0, Reservation::consume);
             let delta = (new_bytes as u64).wrapping_sub(bytes as u64);
             if delta != 0 || reserved != 0 {
                 self.faas.count(delta, reserved);
             }
         }
-        result
     }
 
     /// Starts counting the store's bytes in the process's memory budget, with every shard
@@ -825,39 +854,25 @@ where
         };
         let charge = weight.saturating_add(self.entry_overhead);
         self.check_fits(charge)?;
-        let reservation = if self.tracking.load(Ordering::Relaxed) & TRACK_BUDGET != 0 {
-            let requester = self as *const Self as *const ();
-            Some(crate::faas::budget::counting().reserve(charge as u64, requester)?)
-        } else {
-            None
-        };
         let expires = if ttl_nanos == NEVER {
             NEVER
         } else {
             self.clock.now_nanos().saturating_add(ttl_nanos)
         };
         let mut out = Departures::new();
-        let replaced = self.with_shard_reserved(index, reservation, |shard| {
-            let mut charge = charge;
-            if weigher.is_none() {
-                if let Some(weigh) = self.weigher.get() {
-                    // `change_byte_size` switched to deep sizes since this entry was weighed.
-                    charge = weigh(&key, &value).saturating_add(self.entry_overhead);
-                    self.check_fits(charge)?;
-                }
-            }
-            let room = self.room_for(shard);
-            Ok(shard.insert(
-                hash,
-                key,
-                value,
-                charge,
-                expires,
-                room,
-                &self.clock,
-                &mut out,
-            ))
-        })?;
+        let entry = Staged {
+            hash,
+            key,
+            value,
+            charge,
+            weighed: weigher.is_some(),
+            expires,
+        };
+        let replaced = if self.tracking.load(Ordering::Relaxed) & TRACK_BUDGET == 0 {
+            self.with_shard(index, |shard| self.shard_insert(shard, entry, &mut out))?
+        } else {
+            self.insert_budgeted(index, entry, &mut out)?
+        };
         self.evict_elsewhere(index, &mut out);
         self.finish(out);
         Ok(replaced.map(|(key, old)| {
@@ -871,6 +886,50 @@ where
             );
             old
         }))
+    }
+
+    /// The insert of an entry in the process's memory budget: its bytes are reserved there
+    /// first (which may evict in any store of the budget), then replaced by the entry's.
+    #[inline(never)]
+    fn insert_budgeted(
+        &self,
+        index: usize,
+        entry: Staged<K, V>,
+        out: &mut Departures<K, V>,
+    ) -> Result<Option<(K, V)>, CacheError> {
+        let requester = self as *const Self as *const ();
+        let reservation =
+            crate::faas::budget::counting().reserve(entry.charge as u64, requester)?;
+        self.with_shard_reserved(index, reservation, |shard| {
+            self.shard_insert(shard, entry, out)
+        })
+    }
+
+    /// The part of an insert under the shard's lock.
+    #[inline(always)]
+    fn shard_insert(
+        &self,
+        shard: &mut Shard<K, V>,
+        entry: Staged<K, V>,
+        out: &mut Departures<K, V>,
+    ) -> Result<Option<(K, V)>, CacheError> {
+        let Staged {
+            hash,
+            key,
+            value,
+            mut charge,
+            weighed,
+            expires,
+        } = entry;
+        if !weighed {
+            if let Some(weigh) = self.weigher.get() {
+                // `change_byte_size` switched to deep sizes since this entry was weighed.
+                charge = weigh(&key, &value).saturating_add(self.entry_overhead);
+                self.check_fits(charge)?;
+            }
+        }
+        let room = self.room_for(shard);
+        Ok(shard.insert(hash, key, value, charge, expires, room, &self.clock, out))
     }
 
     /// A clone of the live value for `key`, marked as used (under LRU, made the most recently

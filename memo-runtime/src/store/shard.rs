@@ -255,8 +255,14 @@ impl<K, V> Shard<K, V> {
         Q: ?Sized + Equivalent<K>,
     {
         self.expire_due(clock, out);
-        match self.find(hash, key) {
-            Some(index) => {
+        match self.find_node(hash, key) {
+            Some(node) => {
+                // Hit since it came in: under LRU, what tells the process's memory budget
+                // that the entry is not cold (see `evict_cold`). Through the node at hand.
+                if self.policy == Policy::Lru {
+                    node.freq.store(1, Ordering::Relaxed);
+                }
+                let index = node.index;
                 self.stats.hits += 1;
                 self.touch(index);
                 Some(&self.slab.get(index).value)
@@ -294,12 +300,7 @@ impl<K, V> Shard<K, V> {
     #[inline]
     fn touch(&mut self, index: u32) {
         match self.policy {
-            Policy::Lru => {
-                self.order.move_to_back(&mut self.slab, index);
-                // Hit since it came in: not cold for the process's memory budget (see
-                // `evict_cold`). One byte of the node that the move just wrote.
-                *self.slab.get_mut(index).freq.get_mut() = 1;
-            }
+            Policy::Lru => self.order.move_to_back(&mut self.slab, index),
             Policy::S3Fifo => {
                 let freq = self.slab.get_mut(index).freq.get_mut();
                 *freq = (*freq + 1).min(MAX_FREQ);
