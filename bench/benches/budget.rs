@@ -7,7 +7,8 @@
 //!   `max_size`: the reservation's cost;
 //! - in a budget that it fills, without a bound of its own (eviction by the budget).
 //!
-//! And hits on each (the budget adds nothing to a hit). Rounds interleave the cases; the
+//! And lookups of the keys inserted last on each (mostly hits; the budget adds nothing to a
+//! hit). Rounds interleave the cases; the
 //! median round is reported, and ratios are taken within the run. Without `--bench` (as `cargo
 //! test` runs it) it does one tiny round, to prove that it works.
 
@@ -105,9 +106,10 @@ fn main() {
             hits[i].push(hit_ns(store, &live(next[i]), passes));
         }
     }
-    for store in stores {
-        assert_eq!(store.len(), entries, "{store:?}");
-    }
+    // `roomy` keeps its own bound; the budget may have evicted its entries that went cold
+    // (S3-FIFO keeps some older keys than the last ones inserted) for `budgeted`'s inserts.
+    assert_eq!(outside.len(), entries);
+    assert!(roomy.len() <= entries && roomy.len() + budgeted.len() <= 2 * entries);
     let budget = memo_runtime::memory_budget().unwrap();
     assert!(budget.used_bytes <= budget.limit_bytes, "{budget}");
     assert_eq!(budget.refused, 0);
