@@ -996,7 +996,7 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
                 ::memo_runtime::__private::build_memoized(__memo_builder(), __memo_this)
             })),
         );
-        let this = key.store_fn(names);
+        let this = key.owner_fn(names);
         quote! {
             #build_fn
             static __MEMO_STORE: ::memo_runtime::__private::ErasedStatic =
