@@ -64,6 +64,20 @@ pub(crate) struct Options {
     pub(crate) version: Option<LitStr>,
     /// `memory_budget = false` leaves the process's memory budget.
     pub(crate) memory_budget: Option<LitBool>,
+    /// `cached_flag`: the function returns `Cached<T>`; the tokens, for errors.
+    pub(crate) cached_flag: Option<TokenStream>,
+    /// `refresh_on_hit`: a hit extends the entry's life by the TTL.
+    pub(crate) refresh_on_hit: Option<TokenStream>,
+    /// `refresh_ahead`: XFetch early recomputation.
+    pub(crate) refresh_ahead: Option<TokenStream>,
+    /// `fallback = secs`, in nanoseconds.
+    pub(crate) fallback: Option<Spanned<u64>>,
+    /// `stale = secs`, in nanoseconds.
+    pub(crate) stale: Option<Spanned<u64>>,
+    /// `force_refresh = <bool expression over the arguments>`.
+    pub(crate) force_refresh: Option<Expr>,
+    /// `clock = <expression>`: the store's time source (a `MockClock` in tests).
+    pub(crate) clock: Option<Expr>,
     /// Names seen, to report duplicates.
     seen: Vec<String>,
 }
@@ -102,6 +116,13 @@ impl Options {
                 };
             }
             symbol::TTL => self.ttl = seconds(ctxt, &name, &value(&meta)?),
+            symbol::STALE => self.stale = seconds(ctxt, &name, &value(&meta)?),
+            symbol::FALLBACK => self.fallback = seconds(ctxt, &name, &value(&meta)?),
+            symbol::CACHED_FLAG => self.cached_flag = flag(ctxt, &meta, &name)?,
+            symbol::REFRESH_ON_HIT => self.refresh_on_hit = flag(ctxt, &meta, &name)?,
+            symbol::REFRESH_AHEAD => self.refresh_ahead = flag(ctxt, &meta, &name)?,
+            symbol::FORCE_REFRESH => self.force_refresh = Some(value(&meta)?),
+            symbol::CLOCK => self.clock = Some(value(&meta)?),
             symbol::DEDUPE_TIMEOUT => self.dedupe_timeout = seconds(ctxt, &name, &value(&meta)?),
             symbol::MAX_SIZE => self.max_size = byte_size(ctxt, &value(&meta)?),
             symbol::MAX_ITEMS => self.max_items = item_count(ctxt, &value(&meta)?),
@@ -152,6 +173,28 @@ impl Options {
         }
         Ok(())
     }
+}
+
+/// A flag: `name` alone or `name = true` gives its tokens, `name = false` nothing.
+fn flag(ctxt: &Ctxt, meta: &ParseNestedMeta<'_>, name: &str) -> syn::Result<Option<TokenStream>> {
+    let path = &meta.path;
+    let tokens = quote::quote!(#path);
+    if !meta.input.peek(Token![=]) {
+        return Ok(Some(tokens));
+    }
+    let expr: Expr = meta.value()?.parse()?;
+    Ok(match unwrap_group(&expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => b.value.then_some(tokens),
+        other => {
+            ctxt.error_spanned_by(
+                other,
+                format!("`{name}` is a flag: write `{name}` (or `{name} = true`)"),
+            );
+            None
+        }
+    })
 }
 
 fn value(meta: &ParseNestedMeta<'_>) -> syn::Result<Expr> {

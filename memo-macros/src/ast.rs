@@ -163,6 +163,11 @@ pub(crate) enum Shape {
 
 pub(crate) struct Output {
     pub(crate) shape: Shape,
+    /// `cached_flag`: the memoized function returns `Cached<..>` around the value position
+    /// of `returns` (which is the type without it, the body's).
+    pub(crate) cached_flag: bool,
+    /// The value position holds `WithTtl<value>`: each value has its own TTL.
+    pub(crate) with_ttl: bool,
     /// What the store holds.
     pub(crate) value: Type,
     /// What the function returns.
@@ -257,7 +262,44 @@ impl Function {
                 }
             }
         }
-        let output = output(ctxt, options, &item.sig.output);
+        // `cached_flag`: the memoized function returns `Cached<..>` around the cached value;
+        // the body (in `<fn>_uncached`) returns the type without it.
+        let cached_depth = options.cached_flag.as_ref().and_then(|flag| {
+            let stripped = match &mut item.sig.output {
+                ReturnType::Type(_, ty) => strip_wrapper(ty, "Cached", 0).map(|(inner, depth)| {
+                    **ty = inner;
+                    depth
+                }),
+                ReturnType::Default => None,
+            };
+            if stripped.is_none() {
+                let at = match &item.sig.output {
+                    ReturnType::Type(_, ty) => ty.to_token_stream(),
+                    ReturnType::Default => flag.clone(),
+                };
+                ctxt.error_spanned_by(at, CACHED_FLAG_RETURN);
+            }
+            stripped
+        });
+        let mut output = output(ctxt, options, &item.sig.output);
+        if let Some(depth) = cached_depth {
+            let expected = match output.shape {
+                Shape::Plain => 0,
+                Shape::Ok | Shape::Some => 1,
+                Shape::OkSome => 2,
+            };
+            if depth != expected {
+                ctxt.error_spanned_by(&memo_sig.output, CACHED_FLAG_RETURN);
+            }
+            output.cached_flag = true;
+        }
+        // A `WithTtl<T>` value: the store holds `T`, with the TTL the body gives it.
+        if let (Some(name), Some(inner)) = last_segment(&output.value) {
+            if name == "WithTtl" {
+                output.value = inner;
+                output.with_ttl = true;
+            }
+        }
         let mentions_self = {
             let mut finder = SelfFinder(false);
             finder.visit_signature(&item.sig);
@@ -596,6 +638,8 @@ fn output(ctxt: &Ctxt, options: &Options, output: &ReturnType) -> Output {
         shape: Shape::Plain,
         value: returns.clone(),
         returns,
+        cached_flag: false,
+        with_ttl: false,
     };
     let (last, first_arg) = last_segment(&returns);
     let flag = |flag: &Option<syn::LitBool>, name: &str| {
@@ -630,6 +674,8 @@ fn output(ctxt: &Ctxt, options: &Options, output: &ReturnType) -> Output {
                     shape: Shape::OkSome,
                     value,
                     returns,
+                    cached_flag: false,
+                    with_ttl: false,
                 },
                 _ => {
                     ctxt.error_spanned_by(
@@ -646,6 +692,8 @@ fn output(ctxt: &Ctxt, options: &Options, output: &ReturnType) -> Output {
             shape: Shape::Ok,
             value: ok,
             returns,
+            cached_flag: false,
+            with_ttl: false,
         };
     }
     if let Some(option) = forced(&options.option) {
@@ -670,9 +718,45 @@ fn output(ctxt: &Ctxt, options: &Options, output: &ReturnType) -> Output {
             shape: Shape::Some,
             value,
             returns,
+            cached_flag: false,
+            with_ttl: false,
         };
     }
     plain(returns)
+}
+
+const CACHED_FLAG_RETURN: &str =
+    "`cached_flag` needs `memo_runtime::Cached<..>` around the cached \
+     value in the return type: `Cached<T>`, `Result<Cached<T>, E>`, `Option<Cached<T>>` (or \
+     `Result<Option<Cached<T>>, E>` with `option = true`); the body returns the type without it";
+
+/// Finds `name<T>` in `ty` at the places a cached value can be (the whole type, the first type
+/// argument, the first of the first: `Result<Option<name<T>>, E>`) and returns `ty` with it
+/// replaced by `T`, and how deep it was.
+fn strip_wrapper(ty: &Type, name: &str, depth: usize) -> Option<(Type, usize)> {
+    let (last, first) = last_segment(ty);
+    let first = first?;
+    if last.as_deref() == Some(name) {
+        return Some((first, depth));
+    }
+    if depth >= 2 {
+        return None;
+    }
+    let (inner, found) = strip_wrapper(&first, name, depth + 1)?;
+    let mut out = ty.clone();
+    if let Type::Path(path) = &mut out {
+        if let Some(PathArguments::AngleBracketed(args)) =
+            path.path.segments.last_mut().map(|s| &mut s.arguments)
+        {
+            if let Some(slot) = args.args.iter_mut().find_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            }) {
+                *slot = inner;
+            }
+        }
+    }
+    Some((out, found))
 }
 
 /// The last path segment's name of a type, and its first generic type argument.

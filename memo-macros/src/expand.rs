@@ -11,6 +11,8 @@ use crate::args::{MaxSize, Options};
 use crate::ast::{end_spans, span_of, Function, KeyPart, Place, ReceiverKind, Shape};
 use crate::ctxt::Ctxt;
 
+mod fresh;
+
 /// Names of the generated items.
 struct Names {
     cache: Ident,
@@ -29,6 +31,7 @@ struct Names {
     /// `__f__in_a_trait_impl_put_faas_cached_on_the_impl_block_too` is not a member of
     /// trait"). Under `#[faas_cached]` on the block, `f_cache` itself.
     store: Ident,
+    refresh: Ident,
     /// `Self::` inside an `impl` block, nothing for a free function.
     prefix: TokenStream,
 }
@@ -58,6 +61,7 @@ impl Names {
                 ),
                 _ => named("cache"),
             },
+            refresh: named("refresh"),
             prefix: if function.in_impl {
                 quote!(Self::)
             } else {
@@ -132,11 +136,12 @@ fn expand(options: &Options, function: &Function) -> Expansion {
     let uncached = uncached_fn(function, &names);
     let cache = cache_fn(options, function, &names, &key);
     let helpers = helpers(options, function, &names, &key);
+    let refresh = fresh::refresh_fn(options, function, &names, &key);
     // The store's function first: in a trait impl without `#[faas_cached]` on the block,
     // rustc's first error then names it, and the fix (see `Names::store`).
     Expansion {
         function: memoized,
-        helpers: quote!(#cache #uncached #helpers),
+        helpers: quote!(#cache #uncached #helpers #refresh),
     }
 }
 
@@ -623,6 +628,15 @@ fn memoized(options: &Options, function: &Function, names: &Names, key: &Key) ->
     };
     let sig = &function.memo_sig;
     let attrs = memoized_attrs(&function.item.attrs);
+    if options.fresh_path(function) {
+        let body = fresh::body(options, function, names, key, false);
+        return quote! {
+            #(#attrs)*
+            #vis #sig {
+                #body
+            }
+        };
+    }
     let returns = &function.output.returns;
     let (wrap_hit, shape) = match function.output.shape {
         Shape::Plain => (quote!(__memo_hit), quote!(PLAIN)),
@@ -954,6 +968,7 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     if let Some(hook) = &options.on_delete {
         builder.extend(quote_spanned!(hook.span()=> .on_delete(#hook)));
     }
+    builder.extend(fresh::builder_calls(options));
     if options.has_tier() {
         let parts: Vec<&TokenStream> = match &key.shape {
             KeyShape::Tuple(parts) => parts.iter().map(|p| &p.owned_ty).collect(),

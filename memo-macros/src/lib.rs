@@ -73,6 +73,13 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | `dedupe_timeout` | seconds > 0 (default 30) | how long waiters wait for a computation that shows no progress |
 /// | `in_impl` | flag (or `in_impl = true`) | the function is in an `impl` block but mentions neither `self` nor `Self` (see [Methods](#methods)); not needed under `#[faas_cached]` on the block |
 /// | `memory_budget` | `true` (default) / `false` | whether the store is in the process's memory budget (`memo_runtime::set_memory_budget`, `FAAS_MEMO_BUDGET`), where its cold entries may be evicted to make room for any store's inserts; without `max_size` it counts deep sizes there when the types implement `DeepSize` |
+/// | `cached_flag` | flag | the function returns `memo_runtime::Cached<T>` around the cached value (see [Age and outcome](#age-and-outcome)) |
+/// | `refresh_on_hit` | flag; needs `ttl` | a hit extends the entry's life to a whole `ttl` from now |
+/// | `fallback` | seconds; needs a `Result` return and a TTL | an `Err` from recomputing an expired entry returns the expired `Ok` value for that long after expiry |
+/// | `force_refresh` | a `bool` expression over the arguments | when true, the call recomputes and replaces the entry |
+/// | `stale` | seconds; needs a TTL | for that long after the TTL ends, callers get the old value at once while one caller recomputes it |
+/// | `refresh_ahead` | flag; needs a TTL | probabilistic early recomputation before expiry (XFetch) |
+/// | `clock` | an expression of a `memo_runtime::Clock` or `MockClock` | the store's time source, for tests |
 ///
 /// # Generated helpers
 ///
@@ -87,6 +94,7 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | `f_reset_stats()` | sets the statistics back to zero; the entries stay (`functools`' `cache_clear()` is both) |
 /// | `f_uncached(args) -> R` | the body without the cache: nothing looked up, stored or counted (`functools`' `__wrapped__`); `async` for an `async fn` |
 /// | `f_prime(args, value) -> Result<Option<V>, CacheError>` | stores `value` for these arguments without running the body; returns the value it replaced |
+/// | `f_refresh(args) -> R` | runs the body now and replaces the entry, whatever its age; concurrent refreshes and misses of the key wait for it, hits meanwhile get the old value; `async` for an `async fn` |
 /// | `f_cache() -> &'static FaasCacheDict<K, V>` | the store itself |
 ///
 /// `f_invalidate` and `f_prime` take the arguments that form the key (all of them with
@@ -198,6 +206,61 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 ///     assert_eq!(find_user_cache().len(), 1);
 ///     Ok(())
 /// }
+/// ```
+///
+/// # Age and outcome
+///
+/// - `cached_flag`: the function returns `Cached<T>` (`Result<Cached<T>, E>`,
+///   `Option<Cached<T>>`, `Result<Option<Cached<T>>, E>` with `option = true`), which derefs to
+///   `T`; `was_cached()` is `false` exactly when this call ran the body and returns its
+///   result. The body (and `f_uncached`) returns the type without `Cached`.
+/// - A `WithTtl<T>` return (also inside `Result`/`Option`, and inside `Cached`): the body gives
+///   each value its own TTL, `WithTtl::new(value, ttl)`, instead of `ttl`; a zero TTL returns
+///   the value uncached; a hit returns the time the value has left.
+/// - `refresh_on_hit`: a hit moves the entry's expiry to a whole `ttl` from now. The extra cost
+///   of a hit is a second branch, plus, once per clock tick (1-4 ms) and key, a write under the
+///   shard's exclusive lock.
+/// - `stale = secs`: an entry is kept that long past its TTL. The first caller to find it stale
+///   recomputes it in its own call and returns the new value; callers that find that
+///   recomputation in flight return the stale value at once (counted in `stale_hits`). A failed
+///   recomputation (`Err`, `None`) keeps the stale value until `stale` runs out. Nothing relies
+///   on a background thread.
+/// - `fallback = secs` (a `Result` return): an `Err` from recomputing an entry that expired
+///   less than `secs` ago returns the expired `Ok` value instead (counted in `fallbacks`, and
+///   handed to the callers waiting for that recomputation); with `stale`, inside the stale
+///   window too.
+/// - `refresh_ahead`: a hit on a fresh entry recomputes it early with probability
+///   `exp(-left / cost)`, `left` the time before expiry and `cost` a moving average of how long
+///   the body took (XFetch, per function); callers that find the early recomputation in flight
+///   keep hitting the current value, and an early recomputation that fails returns it.
+/// - `force_refresh = expr`: when the expression (over the arguments, often an
+///   `#[exclude]`d flag) is true, the call recomputes and replaces the entry, as `f_refresh`.
+///
+/// These need stampede protection (not with `dedupe = false`). A function that uses none of
+/// them keeps the plain hit path, chosen at expansion time.
+///
+/// ```
+/// use memo_runtime::{faas_cached, Cached, MockClock};
+/// use std::sync::LazyLock;
+/// use std::time::Duration;
+///
+/// static CLOCK: LazyLock<MockClock> = LazyLock::new(MockClock::new);
+///
+/// #[faas_cached(ttl = 60, stale = 30, fallback = 600, cached_flag, clock = CLOCK.clone())]
+/// fn rate(currency: &str) -> Result<Cached<f64>, String> {
+///     if currency == "XXX" {
+///         return Err("unknown currency".to_owned());
+///     }
+///     Ok(1.08) // the slow upstream call
+/// }
+///
+/// assert!(!rate("EUR")?.was_cached());
+/// CLOCK.advance(Duration::from_secs(70)); // past the TTL, within `stale`
+/// assert!(!rate("EUR")?.was_cached()); // nobody else was recomputing: this call did
+/// assert!(rate("EUR")?.was_cached());
+/// assert_eq!(*rate_refresh("EUR")?, 1.08);
+/// assert_eq!(rate_cache_info().refreshes, 2);
+/// # Ok::<(), String>(())
 /// ```
 ///
 /// # Methods

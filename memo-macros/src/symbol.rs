@@ -17,6 +17,13 @@ pub(crate) const REDIS: &str = "redis";
 pub(crate) const REDIS_TIMEOUT: &str = "redis_timeout";
 pub(crate) const VERSION: &str = "version";
 pub(crate) const MEMORY_BUDGET: &str = "memory_budget";
+pub(crate) const CACHED_FLAG: &str = "cached_flag";
+pub(crate) const REFRESH_ON_HIT: &str = "refresh_on_hit";
+pub(crate) const FALLBACK: &str = "fallback";
+pub(crate) const FORCE_REFRESH: &str = "force_refresh";
+pub(crate) const STALE: &str = "stale";
+pub(crate) const REFRESH_AHEAD: &str = "refresh_ahead";
+pub(crate) const CLOCK: &str = "clock";
 
 /// Every option, for "did you mean" suggestions and the list in error messages.
 pub(crate) const ALL: &[&str] = &[
@@ -37,6 +44,13 @@ pub(crate) const ALL: &[&str] = &[
     REDIS_TIMEOUT,
     VERSION,
     MEMORY_BUDGET,
+    CACHED_FLAG,
+    REFRESH_ON_HIT,
+    FALLBACK,
+    FORCE_REFRESH,
+    STALE,
+    REFRESH_AHEAD,
+    CLOCK,
 ];
 
 /// The parameter attribute that leaves an argument out of the key.

@@ -3,8 +3,9 @@
 use syn::{GenericArgument, PathArguments, Type};
 
 use crate::args::Options;
-use crate::ast::Function;
+use crate::ast::{Function, Shape};
 use crate::ctxt::Ctxt;
+use crate::symbol;
 
 /// The most key arguments [`memo_runtime::KeyRef`] supports.
 const MAX_KEY_PARTS: usize = 12;
@@ -15,6 +16,68 @@ pub(crate) fn check(ctxt: &Ctxt, options: &Options, function: &Function) {
     key_arity(ctxt, options, function);
     float_keys(ctxt, options, function);
     redis(ctxt, options);
+    freshness(ctxt, options, function);
+}
+
+/// The options about an entry's age need an age (`ttl`, or a `WithTtl` return), a `Result`
+/// for `fallback`, and stampede protection: "one caller recomputes" is the registry's job.
+fn freshness(ctxt: &Ctxt, options: &Options, function: &Function) {
+    let with_ttl = function.output.with_ttl;
+    let has_ttl = options.ttl.is_some() || with_ttl;
+    let needs_ttl = [
+        (symbol::STALE, options.stale.as_ref().map(|s| &s.tokens)),
+        (
+            symbol::FALLBACK,
+            options.fallback.as_ref().map(|s| &s.tokens),
+        ),
+        (symbol::REFRESH_AHEAD, options.refresh_ahead.as_ref()),
+    ];
+    for (name, tokens) in needs_ttl {
+        if let (false, Some(tokens)) = (has_ttl, tokens) {
+            ctxt.error_spanned_by(
+                tokens,
+                format!(
+                    "`{name}` is about what happens around an entry's expiry, and this function's \
+                     entries never expire: add `ttl = ..`, or return `memo_runtime::WithTtl<T>`"
+                ),
+            );
+        }
+    }
+    if let Some(tokens) = &options.refresh_on_hit {
+        if with_ttl {
+            ctxt.error_spanned_by(
+                tokens,
+                "`refresh_on_hit` extends an entry's life by the function's `ttl`, and a \
+                 `WithTtl` return gives each value its own: use one or the other",
+            );
+        } else if options.ttl.is_none() {
+            ctxt.error_spanned_by(
+                tokens,
+                "`refresh_on_hit` extends an entry's life by the TTL on every hit: add \
+                 `ttl = ..`",
+            );
+        }
+    }
+    if let Some(fallback) = &options.fallback {
+        if !matches!(function.output.shape, Shape::Ok | Shape::OkSome) {
+            ctxt.error_spanned_by(
+                &fallback.tokens,
+                "`fallback` returns the expired `Ok` value when recomputing it returns `Err`: \
+                 it needs a function that returns a `Result` (with `result` on)",
+            );
+        }
+    }
+    if let Some(dedupe) = options.dedupe.as_ref().filter(|d| !d.value) {
+        if let Some(name) = options.fresh_option_name(with_ttl) {
+            ctxt.error_spanned_by(
+                dedupe,
+                format!(
+                    "`dedupe = false` cannot go with `{name}`: it relies on the registry of \
+                     computations in flight (one caller recomputes, the others are served or wait)"
+                ),
+            );
+        }
+    }
 }
 
 /// A float argument in the key: `f32` and `f64` are neither `Hash` nor `Eq`, so the key would

@@ -124,6 +124,7 @@ pub use faas::registry::caches;
 pub use faas::share::{MemoryShare, ResolvedShare};
 pub use faas::summary::{cache_summary, CacheSummary};
 pub use hashbrown::Equivalent;
+pub use memo::returns::{Cached, WithTtl};
 pub use memo_macros::{faas_cached, DeepSize};
 pub use size::byte_size::{ByteSize, IntoByteSize};
 pub use size::deep_size::DeepSize;

@@ -10,6 +10,7 @@ use std::sync::{OnceLock, RwLock};
 
 pub use std::sync::LazyLock;
 
+pub use crate::memo::fresh::{FreshShape, Looked};
 pub use crate::memo::memoize::Shape;
 pub use crate::tier::private::*;
 

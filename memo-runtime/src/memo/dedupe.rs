@@ -150,6 +150,34 @@ impl<K, V> InFlight<K, V> {
         })
     }
 
+    /// Starts a computation for `hash` and leads it, unless one is in flight (`None`): for a
+    /// caller that has a value to return meanwhile (a stale one), which neither waits nor
+    /// creates a slot for waiters.
+    pub(crate) fn try_lead(&self, hash: u64, eager_slot: bool) -> Option<Lead<'_, K, V>> {
+        let shard = self.shard(hash);
+        let mut registry = shard.registry.lock();
+        if registry.entries.iter().any(|e| e.hash == hash) {
+            return None;
+        }
+        let ticket = registry.next_ticket;
+        registry.next_ticket += 1;
+        let slot = eager_slot.then(|| Arc::new(Slot::new(hash, ticket)));
+        registry.entries.push(Entry {
+            hash,
+            ticket,
+            slot: slot.clone(),
+        });
+        let recently_finished = registry.recent.contains(&hash);
+        Some(Lead {
+            registry: self,
+            hash,
+            ticket,
+            slot,
+            recently_finished,
+            finished: false,
+        })
+    }
+
     /// Removes the entry of a computation if it is still registered, returning its slot, and
     /// notes the hash as recently finished.
     fn unregister(&self, hash: u64, ticket: u64) -> Option<Arc<Slot<K, V>>> {
@@ -569,6 +597,18 @@ mod tests {
         // The next computation of that hash knows that one just finished.
         assert!(lead(&registry, 3).may_be_stored());
         assert!(!lead(&registry, 4).may_be_stored());
+    }
+
+    #[test]
+    fn try_lead_declines_while_a_computation_is_in_flight() {
+        let registry: InFlight<u32, String> = InFlight::new();
+        let leader = registry.try_lead(6, false).expect("nothing in flight");
+        assert!(registry.try_lead(6, false).is_none());
+        // Declining created no slot for waiters.
+        assert!(registry.shard(6).registry.lock().entries[0].slot.is_none());
+        assert!(!leader.may_have_waiters());
+        leader.finish(None);
+        assert!(registry.try_lead(6, false).is_some());
     }
 
     #[test]

@@ -137,7 +137,7 @@ where
         self.compute_async(key, init, Shape::OK).await
     }
 
-    fn in_flight(&self) -> &InFlight<K, V> {
+    pub(crate) fn in_flight(&self) -> &InFlight<K, V> {
         self.in_flight.get_or_init(|| Box::new(InFlight::new()))
     }
 

@@ -11,6 +11,8 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hash};
 
 use crate::memo::dedupe::Lead;
+use crate::memo::fresh::FreshShape;
+use crate::memo::fresh_compute::Old;
 use crate::memo::memoize::Shape;
 use crate::store::dict::FaasCacheDict;
 use crate::tier::chain::{block_on, Before, Blocking, Found, NonBlocking, Tiers};
@@ -127,6 +129,86 @@ where
         }
     }
 
+    /// The leader's computation of a memoized function with timing options (see
+    /// `fresh_compute`), with tiers: the tiers first (unless `read` is off: a forced refresh),
+    /// then `init`, its value written to the tiers with its own TTL, then memory.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn lead_fresh_tiered<R>(
+        &self,
+        tiers: &Tiers<K, V>,
+        lead: Lead<'_, K, V>,
+        located: (u64, usize),
+        key: K,
+        init: impl FnOnce() -> R,
+        shape: FreshShape<R, V>,
+        old: Option<Old<V>>,
+        read: bool,
+    ) -> (R, bool) {
+        let clock = || self.clock.system_now();
+        let pending = if read {
+            match block_on(tiers.before(&Blocking, &key, true, &clock)) {
+                Before::Found(found) => {
+                    let left = left_of(clock(), found.expires);
+                    let value = self.finish_from_tier(lead, located, key, found);
+                    return ((shape.wrap)(value, left), true);
+                }
+                Before::Compute(pending) => pending,
+            }
+        } else {
+            tiers.pending_write(&key)
+        };
+        let started = self.fresh.start(&self.clock);
+        let result = init();
+        self.fresh.record(&self.clock, started);
+        if pending.writes() {
+            let now = clock();
+            let ttl = self.own_ttl(&shape, &result);
+            let value = (shape.value)(&result).filter(|_| ttl != 0);
+            block_on(tiers.after(&Blocking, pending, value, expiry_after(now, ttl), now));
+        }
+        self.settle_fresh(lead, located, key, result, shape, old)
+    }
+
+    /// Async [`lead_fresh_tiered`](Self::lead_fresh_tiered).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn lead_fresh_tiered_async<R>(
+        &self,
+        tiers: &Tiers<K, V>,
+        lead: Lead<'_, K, V>,
+        located: (u64, usize),
+        key: K,
+        init: impl Future<Output = R>,
+        shape: FreshShape<R, V>,
+        old: Option<Old<V>>,
+        read: bool,
+    ) -> (R, bool) {
+        let clock = || self.clock.system_now();
+        let pending = if read {
+            match tiers.before(&NonBlocking, &key, true, &clock).await {
+                Before::Found(found) => {
+                    let left = left_of(clock(), found.expires);
+                    let value = self.finish_from_tier(lead, located, key, found);
+                    return ((shape.wrap)(value, left), true);
+                }
+                Before::Compute(pending) => pending,
+            }
+        } else {
+            tiers.pending_write(&key)
+        };
+        let started = self.fresh.start(&self.clock);
+        let result = lead.run_watched(init).await;
+        self.fresh.record(&self.clock, started);
+        if pending.writes() {
+            let now = clock();
+            let ttl = self.own_ttl(&shape, &result);
+            let value = (shape.value)(&result).filter(|_| ttl != 0);
+            tiers
+                .after(&NonBlocking, pending, value, expiry_after(now, ttl), now)
+                .await;
+        }
+        self.settle_fresh(lead, located, key, result, shape, old)
+    }
+
     /// Puts a value found in a tier in memory, with what remains of its TTL, and hands it to
     /// the leader's waiters.
     fn finish_from_tier(
@@ -168,4 +250,12 @@ where
             );
         }
     }
+}
+
+/// The time a value found in a tier has left (`None`: no expiry).
+fn left_of(
+    now: std::time::SystemTime,
+    expires: Option<std::time::SystemTime>,
+) -> Option<std::time::Duration> {
+    expires.map(|at| at.duration_since(now).unwrap_or_default())
 }

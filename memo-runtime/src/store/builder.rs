@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::error::CacheError;
 use crate::faas::share::{MemoryShare, ResolvedSize};
+use crate::memo::fresh::Freshness;
 use crate::size::byte_size::IntoByteSize;
 use crate::size::deep_size::DeepSize;
 use crate::store::dict::{FaasCacheDict, Settings};
@@ -79,6 +80,8 @@ pub struct Builder<K, V, S = DefaultHashBuilder> {
     /// Whether the store joins the process's memory budget; `None`: the default (yes for a
     /// memoized function, no for a store built here).
     pub(crate) memory_budget: Option<bool>,
+    /// `stale`, `fallback`, `refresh_on_hit`, `refresh_ahead` of a memoized function.
+    fresh: Freshness,
     /// Second-level tiers and their settings (see `tier::setup`).
     #[cfg(feature = "tier")]
     pub(crate) tiers: crate::tier::setup::TierSetup<K, V>,
@@ -106,6 +109,7 @@ impl<K, V> Builder<K, V> {
             policy: Policy::default(),
             dedupe_timeout: Some(DEFAULT_DEDUPE_TIMEOUT),
             memory_budget: None,
+            fresh: Freshness::default(),
             #[cfg(feature = "tier")]
             tiers: crate::tier::setup::TierSetup::default(),
             _types: PhantomData,
@@ -211,6 +215,21 @@ impl<K, V, S> Builder<K, V, S> {
         self
     }
 
+    /// For generated code: how a memoized function treats expired entries and hits
+    /// (`stale`, `fallback` in nanoseconds; `refresh_on_hit`, `refresh_ahead`). The store then
+    /// keeps every entry `max(stale, fallback)` past its TTL (see `memo::fresh`).
+    #[doc(hidden)]
+    pub fn memo_freshness(
+        mut self,
+        stale_nanos: u64,
+        fallback_nanos: u64,
+        refresh_on_hit: bool,
+        refresh_ahead: bool,
+    ) -> Self {
+        self.fresh = Freshness::new(stale_nanos, fallback_nanos, refresh_on_hit, refresh_ahead);
+        self
+    }
+
     /// The time source for TTLs: a [`MockClock`](crate::MockClock) in tests.
     pub fn clock(mut self, clock: impl Into<Clock>) -> Self {
         self.clock = clock.into();
@@ -234,6 +253,7 @@ impl<K, V, S> Builder<K, V, S> {
             policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
             memory_budget: self.memory_budget,
+            fresh: self.fresh,
             #[cfg(feature = "tier")]
             tiers: self.tiers,
             _types: PhantomData,
@@ -469,6 +489,7 @@ impl<K, V, S> Builder<K, V, S> {
             shards: self.shards,
             policy: self.policy,
             dedupe_timeout: self.dedupe_timeout,
+            fresh: self.fresh,
             #[cfg(feature = "tier")]
             tiers,
         })

@@ -15,6 +15,7 @@ use crate::faas::budget::Reservation;
 use crate::faas::link::StoreFaas;
 use crate::faas::share::ResolvedShare;
 use crate::memo::dedupe::InFlight;
+use crate::memo::fresh::Freshness;
 use crate::size::byte_size::{ByteSize, IntoByteSize};
 use crate::store::builder::{Builder, Weigher};
 use crate::store::hash::DefaultHashBuilder;
@@ -109,6 +110,9 @@ pub struct FaasCacheDict<K, V, S = DefaultHashBuilder> {
     pub(crate) tiers: Option<Box<crate::tier::chain::Tiers<K, V>>>,
     /// FaaS state: the memory share of the byte bound.
     pub(crate) faas: StoreFaas,
+    /// What a memoized function with `stale`, `fallback`, `refresh_on_hit` or
+    /// `refresh_ahead` needs of its store (all zero otherwise: see `memo::fresh`).
+    pub(crate) fresh: Freshness,
 }
 
 #[derive(Debug, Default)]
@@ -141,6 +145,7 @@ pub(crate) struct Settings<K, V, S> {
     pub(crate) shards: usize,
     pub(crate) policy: Policy,
     pub(crate) dedupe_timeout: Option<Duration>,
+    pub(crate) fresh: Freshness,
     #[cfg(feature = "tier")]
     pub(crate) tiers: Option<crate::tier::chain::Tiers<K, V>>,
 }
@@ -213,6 +218,7 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             #[cfg(feature = "tier")]
             tiers: settings.tiers.map(Box::new),
             faas: StoreFaas::default(),
+            fresh: settings.fresh,
         }
     }
 
@@ -695,6 +701,9 @@ impl<K, V, S> FaasCacheDict<K, V, S> {
             misses: counters.misses,
             waited: counters.waited,
             uncached: counters.uncached,
+            stale_hits: counters.stale_hits,
+            fallbacks: counters.fallbacks,
+            refreshes: counters.refreshes,
             evictions: counters.evictions,
             expirations: counters.expirations,
             hook_panics: counters.hook_panics,
@@ -857,7 +866,11 @@ where
         let expires = if ttl_nanos == NEVER {
             NEVER
         } else {
-            self.clock.now_nanos().saturating_add(ttl_nanos)
+            // A store that keeps expired values for a while (`stale`, `fallback`) keeps the
+            // entry that much longer; it is fresh until `expires - grace`.
+            self.clock
+                .now_nanos()
+                .saturating_add(ttl_nanos.saturating_add(self.fresh.grace))
         };
         let mut out = Departures::new();
         let entry = Staged {
@@ -1025,6 +1038,74 @@ where
         value
     }
 
+    /// [`get_located`](Self::get_located) that also returns the entry's expiry and the time
+    /// it was checked against (`now` is 0 for an entry that never expires).
+    #[inline]
+    pub(crate) fn get_timed_located<Q>(
+        &self,
+        hash: u64,
+        index: usize,
+        key: &Q,
+    ) -> Option<(V, u64, u64)>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        if self.policy == Policy::S3Fifo {
+            let shard = match self.shards[index].try_read_owned() {
+                Some(shard) => shard,
+                None => self.shards[index].read(),
+            };
+            let found = shard
+                .get_shared_timed(hash, key, &self.clock)
+                .map(|(v, expires, now)| (v.clone(), expires, now));
+            if found.is_some() {
+                shard.count_hit();
+            } else {
+                shard.count_miss();
+            }
+            found
+        } else {
+            let mut out = Departures::new();
+            let found = self.with_shard(index, |shard| {
+                shard
+                    .get_timed(hash, key, &self.clock, &mut out)
+                    .map(|(v, expires, now)| (v.clone(), expires, now))
+            });
+            self.finish(out);
+            found
+        }
+    }
+
+    /// The live value of a key and its expiry, without counting a lookup.
+    pub(crate) fn peek_timed_located<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<(V, u64)>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        self.shards[index]
+            .read()
+            .peek_timed(hash, key, &self.clock)
+            .map(|(v, expires)| (v.clone(), expires))
+    }
+
+    /// Moves a live entry's expiry to `expires` if that is later (`refresh_on_hit`).
+    pub(crate) fn extend_located<Q>(&self, hash: u64, index: usize, key: &Q, expires: u64)
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        let mut out = Departures::new();
+        self.with_shard(index, |shard| {
+            if shard
+                .expiry_of(hash, key, &self.clock)
+                .is_some_and(|old| old < expires)
+            {
+                shard.set_expiry(hash, key, expires, &self.clock, &mut out);
+            }
+        });
+        self.finish(out);
+    }
+
     /// The live value of a key without counting a lookup or changing the order.
     pub(crate) fn peek_located<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<V>
     where
@@ -1080,8 +1161,14 @@ where
         let expires = self.shards[index]
             .read()
             .expiry_of(hash, key, &self.clock)?;
-        (expires != NEVER)
-            .then(|| Duration::from_nanos(expires.saturating_sub(self.clock.now_nanos())))
+        // Without the time an expired value is kept for (`stale`, `fallback`): the fresh life.
+        (expires != NEVER).then(|| {
+            Duration::from_nanos(
+                expires
+                    .saturating_sub(self.fresh.grace)
+                    .saturating_sub(self.clock.now_nanos()),
+            )
+        })
     }
 
     /// Gives a live entry a new TTL counted from now (`None`: never expires). `false` if the

@@ -296,6 +296,77 @@ impl<K, V> Shard<K, V> {
         Some(&node.value)
     }
 
+    /// [`get_shared`](Self::get_shared) that also returns the entry's expiry and the time it
+    /// was checked against (`now` is 0 for an entry that never expires: no clock is read).
+    /// For memoized functions with `stale`, `fallback`, `refresh_on_hit` or `refresh_ahead`.
+    #[inline]
+    pub(crate) fn get_shared_timed<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        clock: &Clock,
+    ) -> Option<(&V, u64, u64)>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        debug_assert_eq!(self.policy, Policy::S3Fifo);
+        let node = self.find_node(hash, key)?;
+        let mut now = 0;
+        if node.expires != NEVER {
+            now = clock.now_nanos();
+            if node.expires <= now {
+                return None;
+            }
+        }
+        let freq = node.freq.load(Ordering::Relaxed);
+        if freq < MAX_FREQ {
+            node.freq.store(freq + 1, Ordering::Relaxed);
+        }
+        Some((&node.value, node.expires, now))
+    }
+
+    /// [`get`](Self::get) that also returns the entry's expiry and the time it was checked
+    /// against (see [`get_shared_timed`](Self::get_shared_timed)).
+    #[inline]
+    pub(crate) fn get_timed<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        clock: &Clock,
+        out: &mut Departures<K, V>,
+    ) -> Option<(&V, u64, u64)>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        self.expire_due(clock, out);
+        match self.find(hash, key) {
+            Some(index) => {
+                self.stats.hits += 1;
+                self.touch(index);
+                let node = self.slab.get(index);
+                let now = if node.expires == NEVER {
+                    0
+                } else {
+                    clock.now_nanos()
+                };
+                Some((&node.value, node.expires, now))
+            }
+            None => {
+                self.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// The live value of `key` and its expiry; counts nothing and changes no order.
+    pub(crate) fn peek_timed<Q>(&self, hash: u64, key: &Q, clock: &Clock) -> Option<(&V, u64)>
+    where
+        Q: ?Sized + Equivalent<K>,
+    {
+        let node = self.find_node(hash, key)?;
+        (!is_expired_at(node.expires, clock)).then_some((&node.value, node.expires))
+    }
+
     /// Records a hit on an entry, under the exclusive lock.
     #[inline]
     fn touch(&mut self, index: u32) {

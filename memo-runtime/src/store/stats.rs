@@ -45,6 +45,19 @@ pub(crate) struct MemoStats {
     late_hits: AtomicU64,
     /// Computations whose result was returned but not stored.
     uncached: AtomicU64,
+    /// Lookups that found an entry (a hit in the shard) but computed anyway: a stale or
+    /// expired-but-kept entry, or an early refresh (`stale`, `fallback`, `refresh_ahead`).
+    /// Moved from `hits` to `misses`.
+    recomputed: AtomicU64,
+    /// Computations started without a lookup (`force_refresh`, `<fn>_refresh`): added to
+    /// `misses`.
+    forced: AtomicU64,
+    /// Callers served an expired value at once while another caller recomputed it (`stale`).
+    stale_hits: AtomicU64,
+    /// Failed recomputations answered with the expired value (`fallback`).
+    fallbacks: AtomicU64,
+    /// Recomputations of a key that had a value: stale, early (`refresh_ahead`) or forced.
+    refreshes: AtomicU64,
     /// The counters as [`reset_stats`](crate::FaasCacheDict::reset_stats) left them, to be
     /// subtracted: the shards' counters are written without a lock (a reader slot's owner
     /// adds with a plain store), so they cannot be zeroed safely from another thread.
@@ -67,6 +80,31 @@ impl MemoStats {
         self.uncached.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// A lookup that found an entry (and counted a hit) leads a recomputation instead.
+    pub(crate) fn count_recomputed(&self) {
+        self.recomputed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A computation forced without a lookup.
+    pub(crate) fn count_forced(&self) {
+        self.forced.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A caller was served a stale value.
+    pub(crate) fn count_stale_hit(&self) {
+        self.stale_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A failed recomputation was answered with the expired value.
+    pub(crate) fn count_fallback(&self) {
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A key that had a value is computed again.
+    pub(crate) fn count_refresh(&self) {
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// What [`CacheInfo`] reports, from the raw counters of the shards and hooks: lookups
     /// that missed but were served without computing are moved out of `misses`, and what
     /// [`reset`](Self::reset) recorded is subtracted.
@@ -82,13 +120,18 @@ impl MemoStats {
     fn adjusted(&self, raw: Counters) -> Counters {
         let waited = self.waited.load(Ordering::Relaxed);
         let late_hits = self.late_hits.load(Ordering::Relaxed);
+        let recomputed = self.recomputed.load(Ordering::Relaxed);
+        let forced = self.forced.load(Ordering::Relaxed);
         Counters {
-            hits: raw.hits + late_hits,
+            hits: (raw.hits + late_hits).saturating_sub(recomputed),
             // Each waiter and late hit counted a miss first; saturating, because the shards'
             // counters are read without stopping the threads that write them.
-            misses: raw.misses.saturating_sub(waited + late_hits),
+            misses: (raw.misses + recomputed + forced).saturating_sub(waited + late_hits),
             waited,
             uncached: self.uncached.load(Ordering::Relaxed),
+            stale_hits: self.stale_hits.load(Ordering::Relaxed),
+            fallbacks: self.fallbacks.load(Ordering::Relaxed),
+            refreshes: self.refreshes.load(Ordering::Relaxed),
             ..raw
         }
     }
@@ -101,6 +144,9 @@ pub(crate) struct Counters {
     pub(crate) misses: u64,
     pub(crate) waited: u64,
     pub(crate) uncached: u64,
+    pub(crate) stale_hits: u64,
+    pub(crate) fallbacks: u64,
+    pub(crate) refreshes: u64,
     pub(crate) evictions: u64,
     pub(crate) expirations: u64,
     pub(crate) hook_panics: u64,
@@ -114,6 +160,9 @@ impl Counters {
             misses: self.misses.saturating_sub(baseline.misses),
             waited: self.waited.saturating_sub(baseline.waited),
             uncached: self.uncached.saturating_sub(baseline.uncached),
+            stale_hits: self.stale_hits.saturating_sub(baseline.stale_hits),
+            fallbacks: self.fallbacks.saturating_sub(baseline.fallbacks),
+            refreshes: self.refreshes.saturating_sub(baseline.refreshes),
             evictions: self.evictions.saturating_sub(baseline.evictions),
             expirations: self.expirations.saturating_sub(baseline.expirations),
             hook_panics: self.hook_panics.saturating_sub(baseline.hook_panics),
@@ -168,6 +217,17 @@ pub struct CacheInfo {
     /// under `result` / `option` (the next call computes again), or a value too large for
     /// `max_size`. Each is also one of the `misses`.
     pub uncached: u64,
+    /// Callers served an expired value at once while another caller recomputed it (`stale`);
+    /// each is also one of the `hits`.
+    pub stale_hits: u64,
+    /// Recomputations that failed (an `Err`) and were answered with the cached value instead:
+    /// an expired one within `fallback`, or a live one refreshed early; each is also one of
+    /// the `misses`.
+    pub fallbacks: u64,
+    /// Computations of a key that still had a value: a stale one (`stale`), a live one
+    /// refreshed early (`refresh_ahead`), or a forced refresh (`force_refresh`,
+    /// `<fn>_refresh`); each is also one of the `misses`.
+    pub refreshes: u64,
     /// Entries removed to respect `max_items` or `max_size`.
     pub evictions: u64,
     /// Entries removed because their TTL ran out.
@@ -290,6 +350,14 @@ impl fmt::Display for CacheInfo {
         write_opt(f, self.default_ttl.map(DebugDisplay))?;
         if self.hook_panics > 0 {
             write!(f, ", hook_panics={}", self.hook_panics)?;
+        }
+        // Only stores that serve stale values, fall back or refresh have these.
+        if self.stale_hits + self.fallbacks + self.refreshes > 0 {
+            write!(
+                f,
+                ", stale_hits={}, fallbacks={}, refreshes={}",
+                self.stale_hits, self.fallbacks, self.refreshes
+            )?;
         }
         for tier in &self.tiers {
             write!(f, ", {tier}")?;

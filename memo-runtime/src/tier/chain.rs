@@ -471,6 +471,18 @@ impl<K, V> Tiers<K, V> {
         })
     }
 
+    /// A computation that writes its value to the tiers without reading them first (a forced
+    /// refresh): the encoded key, no lease.
+    pub(crate) fn pending_write(&self, key: &K) -> Pending {
+        let key = if self.layers.all_skipping() {
+            self.layers.skipped_by_all();
+            None
+        } else {
+            self.encode_key(key)
+        };
+        Pending { key, lease: None }
+    }
+
     /// Takes the key's lease, or waits for its holder's value (`Err`). `Ok(None)`: compute
     /// without a lease (the tier has none, failed, or the wait ran out).
     async fn acquire<I: Io>(
