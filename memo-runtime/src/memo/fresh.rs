@@ -310,7 +310,7 @@ where
     /// Moves a hit entry's expiry to a whole TTL from now, and returns the time it then has
     /// left. The clock is coarse (a tick of 1-4 ms), so a hot key takes the exclusive lock at
     /// most once per tick: the other hits of the tick find the expiry already there.
-    #[inline]
+    #[inline(never)]
     fn refresh_on_hit<Q>(
         &self,
         hash: u64,

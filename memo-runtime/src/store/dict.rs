@@ -1052,19 +1052,12 @@ where
         V: Clone,
     {
         if self.policy == Policy::S3Fifo {
-            let shard = match self.shards[index].try_read_owned() {
-                Some(shard) => shard,
-                None => self.shards[index].read(),
-            };
-            let found = shard
-                .get_shared_timed(hash, key, &self.clock)
-                .map(|(v, expires, now)| (v.clone(), expires, now));
-            if found.is_some() {
-                shard.count_hit();
-            } else {
-                shard.count_miss();
+            // As `get_shared`: the slow read (a thread without a slot of its own, or a writer
+            // inside) out of line, so that this path stays small.
+            match self.shards[index].try_read_owned() {
+                Some(shard) => Self::lookup_timed(&shard, hash, key, &self.clock),
+                None => self.get_timed_slow(hash, index, key),
             }
-            found
         } else {
             let mut out = Departures::new();
             let found = self.with_shard(index, |shard| {
@@ -1075,6 +1068,38 @@ where
             self.finish(out);
             found
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn get_timed_slow<Q>(&self, hash: u64, index: usize, key: &Q) -> Option<(V, u64, u64)>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        Self::lookup_timed(&self.shards[index].read(), hash, key, &self.clock)
+    }
+
+    #[inline(always)]
+    fn lookup_timed<Q>(
+        shard: &ReadGuard<'_, Shard<K, V>>,
+        hash: u64,
+        key: &Q,
+        clock: &Clock,
+    ) -> Option<(V, u64, u64)>
+    where
+        Q: ?Sized + Equivalent<K>,
+        V: Clone,
+    {
+        let found = shard
+            .get_shared_timed(hash, key, clock)
+            .map(|(v, expires, now)| (v.clone(), expires, now));
+        if found.is_some() {
+            shard.count_hit();
+        } else {
+            shard.count_miss();
+        }
+        found
     }
 
     /// The live value of a key and its expiry, without counting a lookup.
