@@ -30,7 +30,9 @@
 //! - [`#[faas_cached]`](faas_cached) turns a function into a memoized one: a static store per
 //!   function, keyed on its arguments (borrowed arguments are looked up without cloning), and
 //!   helpers next to it: `<fn>_cache_info()`, `<fn>_invalidate(args) -> bool`,
-//!   `<fn>_cache_clear()`, `<fn>_reset_stats()` and `<fn>_cache()`.
+//!   `<fn>_cache_clear()`, `<fn>_reset_stats()`, `<fn>_refresh(args)` and `<fn>_cache()`.
+//!   Options decide what happens around an entry's expiry (`stale`, `fallback`,
+//!   `refresh_on_hit`, `refresh_ahead`) and what a call returns ([`Cached`], [`WithTtl`]).
 //! - [`FaasCacheDict`] is the store itself, usable directly: `insert`, `get`, TTL per entry,
 //!   `keys()` in eviction order, delete hooks, statistics, and `get_or_insert_with` with
 //!   stampede protection.

@@ -131,8 +131,8 @@ pub enum Looked<V> {
     Forced,
 }
 
-/// How a result relates to the value cached for it, on the path of [`Looked`]: [`Shape`]
-/// (crate::__private::Shape) plus the value's own TTL and what counts as a failure.
+/// How a result relates to the value cached for it, on the path of [`Looked`]: [`Shape`](crate::__private::Shape)
+/// plus the value's own TTL and what counts as a failure.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct FreshShape<R, V> {
