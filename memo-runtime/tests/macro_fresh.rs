@@ -547,3 +547,39 @@ fn refresh_ahead_works_for_async_functions() {
     });
     assert_eq!(AHEAD_ASYNC_CALLS.load(Ordering::SeqCst), 2);
 }
+
+// ---- in a trait impl ---------------------------------------------------------------------
+
+trait Catalog {
+    fn title(&self, id: u32) -> Result<String, String>;
+}
+
+#[derive(Clone, Hash, PartialEq, Eq)]
+struct Library;
+
+static TRAIT_CLOCK: LazyLock<MockClock> = LazyLock::new(MockClock::new);
+static TRAIT_FAIL: AtomicBool = AtomicBool::new(false);
+static TRAIT_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+#[faas_cached]
+impl Catalog for Library {
+    #[faas_cached(ttl = 10, stale = 5, fallback = 60, clock = TRAIT_CLOCK.clone())]
+    fn title(&self, id: u32) -> Result<String, String> {
+        TRAIT_CALLS.fetch_add(1, Ordering::SeqCst);
+        if TRAIT_FAIL.load(Ordering::SeqCst) {
+            return Err("catalog down".to_owned());
+        }
+        Ok(format!("book {id}"))
+    }
+}
+
+#[test]
+fn a_trait_method_gets_the_options_and_an_inherent_refresh() {
+    assert_eq!(Library.title(1).as_deref(), Ok("book 1"));
+    assert_eq!(Library.title_refresh(1).as_deref(), Ok("book 1"));
+    assert_eq!(TRAIT_CALLS.load(Ordering::SeqCst), 2);
+    TRAIT_CLOCK.advance(secs(30));
+    TRAIT_FAIL.store(true, Ordering::SeqCst);
+    assert_eq!(Library.title(1).as_deref(), Ok("book 1"), "fallback");
+    assert_eq!(Library::title_cache_info().fallbacks, 1);
+}
