@@ -151,7 +151,28 @@ pub(super) fn body(
     let shape = shape(function);
     let shape_ty = quote!(::memo_runtime::__private::FreshShape<R, V>);
     let owned = key.owned(false);
-    let call = uncached_call(function, names);
+    let call = if forced {
+        // `f_refresh`'s call of the body is spanned on the function's name, not on the
+        // attribute: when the guess of a free function was wrong (an associated function
+        // without `in_impl`), rustc reports one unresolved name per span, and the attribute's
+        // must stay the hint that names the fix (see `Names::store`).
+        let span = function.item.sig.ident.span();
+        let uncached = syn::Ident::new(&names.uncached.to_string(), span);
+        let prefix = &names.prefix;
+        let receiver = function.receiver.as_ref().map(|r| {
+            let token = &r.token;
+            quote!(#token,)
+        });
+        let args = function.params.iter().map(|p| &p.ident);
+        let call = quote!(#prefix #uncached(#receiver #(#args),*));
+        if function.item.sig.unsafety.is_some() {
+            quote!(unsafe { #call })
+        } else {
+            call
+        }
+    } else {
+        uncached_call(function, names)
+    };
     let (miss_fn, compute) = if function.is_async {
         let (miss_fn, miss) = generic.helper(
             "__memo_miss_async",
