@@ -244,3 +244,27 @@ fn methods_take_the_same_shapes() {
     assert_eq!(books.search_prime(None, &[], "primed".to_owned()), Ok(None));
     assert_eq!(books.search(None, &[]), "primed");
 }
+
+/// With `max_size`, the owned keys are weighed like any other (`DeepSize` of `Option<String>`,
+/// `Vec<String>`).
+#[faas_cached(max_size = "1M", ttl = 60)]
+fn weighed(name: Option<&str>, tags: &[&str], note: Cow<str>) -> usize {
+    name.map_or(0, str::len) + tags.len() + note.len()
+}
+
+#[test]
+fn borrowing_shapes_are_weighed_under_max_size() {
+    let tags: &[&str] = &["a-rather-long-tag-that-owns-heap-bytes"];
+    assert_eq!(weighed(Some("abc"), tags, Cow::Borrowed("n")), 5);
+    assert_eq!(weighed(Some("abc"), tags, Cow::Borrowed("n")), 5);
+    let info = weighed_cache_info();
+    assert_eq!((info.hits, info.misses), (1, 1));
+    let store = weighed_cache();
+    // The entry's weight counts the heap bytes of the owned key: more than the inline sizes.
+    let inline = std::mem::size_of::<(Option<String>, Vec<String>, String)>();
+    assert!(
+        store.byte_size() - store.fixed_overhead() > inline + 38,
+        "{} bytes accounted",
+        store.byte_size() - store.fixed_overhead()
+    );
+}
