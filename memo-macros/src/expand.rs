@@ -876,6 +876,21 @@ fn cache_fn(options: &Options, function: &Function, names: &Names, key: &Key) ->
     let store_ref = key.store_ref();
     let key_assertions = key.assertions();
     let mut assertions = key_assertions.clone();
+    // `&[&T]`: `T` must not be an integer under an alias (see `__private::SliceElement`).
+    for param in function.key_params() {
+        if let KeyPart::RefSlice { target, .. } = &param.key {
+            let (first, last) = end_spans(&target.to_token_stream());
+            let open = quote_spanned!(first=> ::memo_runtime::__private::SliceElement::<);
+            let close = quote_spanned!(last=> >);
+            // Spanned on `T`: the error points at the argument.
+            let probe = quote_spanned!(first=> (&#open #target #close::new()).element());
+            assertions.extend(quote_spanned!(first=> {
+                #[allow(unused_imports)]
+                use ::memo_runtime::__private::SliceElementFallback as _;
+                ::memo_runtime::__private::assert_slice_element::<#target, _>(#probe);
+            }));
+        }
+    }
     let mut builder = quote! {
         <#store>::builder().static_name(#name)
     };

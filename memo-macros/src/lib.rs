@@ -159,8 +159,8 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 ///
 /// Data the key cannot own is a compile error: `dyn Trait`, data behind two references
 /// (`&&str`, `Option<Option<&str>>`, `&[&[&str]]`), tuples, maps and structs holding
-/// references, and `&[&u64]` (a slice of integers hashes differently from a slice of
-/// references to them: take `&[u64]`).
+/// references, and `&[&u64]`, under an alias too (a slice of integers hashes differently from
+/// a slice of references to them: take `&[u64]`).
 ///
 /// Mark an argument `#[exclude]` to leave it out of the key (a connection, a logger, a request
 /// context); `invalidate` then does not take it. `key = ..., key_type = ...` replaces the key:

@@ -98,6 +98,76 @@ pub fn owned_vec<T: ?Sized + ToOwned>(items: &[&T]) -> Vec<T::Owned> {
     items.iter().map(|item| (*item).to_owned()).collect()
 }
 
+/// Tells, at compile time, whether `T` is an integer type (under any alias) for a `&[&T]`
+/// argument: `[u64]` hashes its elements at once (`Hash::hash_slice`), `[&u64]` one by one, so
+/// such a key would never be found by its borrowed form. `(&SliceElement::<T>::new()).element()`
+/// finds the inherent `element` of an integer's probe at the first probing step (returning an
+/// [`IntegerElement`], which [`assert_slice_element`] rejects), and the
+/// [`SliceElementFallback`] one autoref further otherwise. The macro rejects integer names
+/// itself; this catches aliases (`type UserId = u64`).
+#[derive(Debug)]
+pub struct SliceElement<T: ?Sized>(PhantomData<fn(&T)>);
+
+impl<T: ?Sized> SliceElement<T> {
+    /// The probe.
+    pub const fn new() -> Self {
+        SliceElement(PhantomData)
+    }
+}
+
+impl<T: ?Sized> Default for SliceElement<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// What the probe of a non-integer element gives.
+#[derive(Debug)]
+pub struct ElementHashesLikeItsReference;
+
+/// What the probe of an integer element gives.
+#[derive(Debug)]
+pub struct IntegerElement;
+
+/// The probe's answer for any element that is not an integer.
+pub trait SliceElementFallback {
+    /// The answer.
+    fn element(&self) -> ElementHashesLikeItsReference {
+        ElementHashesLikeItsReference
+    }
+}
+
+impl<T: ?Sized> SliceElementFallback for &SliceElement<T> {}
+
+macro_rules! integer_elements {
+    ($($int:ty)*) => {$(
+        impl SliceElement<$int> {
+            /// The probe's answer for an integer.
+            pub fn element(&self) -> IntegerElement {
+                IntegerElement
+            }
+        }
+    )*};
+}
+
+integer_elements!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize);
+
+/// What a `&[&T]` argument's element must be: hashed like a reference to it, element by element.
+#[diagnostic::on_unimplemented(
+    message = "a `&[&{T}]` argument cannot be part of a cache key: `{T}` is an integer, and a \
+               slice of integers hashes differently from a slice of references to them",
+    label = "a hit could never find the key",
+    note = "take a `&[{T}]`, mark the argument `#[exclude]`, or give the key with \
+            `key = ..., key_type = ...`"
+)]
+pub trait SliceKeyElement<T: ?Sized> {}
+
+impl<T: ?Sized> SliceKeyElement<T> for ElementHashesLikeItsReference {}
+
+/// Asserts [`SliceKeyElement`] on the probe's answer for `T`.
+#[inline(always)]
+pub fn assert_slice_element<T: ?Sized, E: SliceKeyElement<T>>(_answer: E) {}
+
 type AnyRef = &'static (dyn Any + Send + Sync);
 
 /// What a part of a memoized function's key must be. Asserted per argument, on its own token,
