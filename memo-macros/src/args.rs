@@ -33,6 +33,14 @@ pub(crate) enum RedisUrl {
     Env,
 }
 
+/// Where the disk tier's directory comes from.
+pub(crate) enum DiskDir {
+    /// Written in the attribute.
+    Literal(LitStr),
+    /// `disk = true`: `FAAS_MEMO_DISK_DIR` at run time, else `<temp dir>/faas-memo`.
+    Env,
+}
+
 /// A validated option value and the tokens that gave it.
 pub(crate) struct Spanned<T> {
     pub(crate) value: T,
@@ -60,6 +68,10 @@ pub(crate) struct Options {
     pub(crate) redis: Option<Spanned<RedisUrl>>,
     /// In nanoseconds.
     pub(crate) redis_timeout: Option<Spanned<u64>>,
+    /// `disk = "dir"` or `disk = true`; `None` also for `disk = false`.
+    pub(crate) disk: Option<Spanned<DiskDir>>,
+    /// In bytes.
+    pub(crate) disk_max_size: Option<Spanned<u64>>,
     /// Pins the tiers' namespace (default: a hash of the function's code).
     pub(crate) version: Option<LitStr>,
     /// `memory_budget = false` leaves the process's memory budget.
@@ -157,6 +169,8 @@ impl Options {
             symbol::POLICY => self.policy = policy(ctxt, &value(&meta)?),
             symbol::REDIS => self.redis = redis_url(ctxt, &value(&meta)?),
             symbol::REDIS_TIMEOUT => self.redis_timeout = seconds(ctxt, &name, &value(&meta)?),
+            symbol::DISK => self.disk = disk_dir(ctxt, &value(&meta)?),
+            symbol::DISK_MAX_SIZE => self.disk_max_size = disk_size(ctxt, &value(&meta)?),
             symbol::VERSION => match unwrap_group(&value(&meta)?) {
                 Expr::Lit(ExprLit {
                     lit: Lit::Str(s), ..
@@ -468,6 +482,92 @@ fn policy(ctxt: &Ctxt, expr: &Expr) -> Option<Policy> {
     }
 }
 
+/// `disk = "/path/to/dir"` or `disk = true`.
+fn disk_dir(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<DiskDir>> {
+    const ACCEPTED: &str = "`disk` takes a directory like \"/tmp/my-cache\", or `true` to read it \
+                            from `FAAS_MEMO_DISK_DIR` at run time (else `<temp dir>/faas-memo`)";
+    let tokens = quote::quote!(#expr);
+    match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => b.value.then_some(Spanned {
+            value: DiskDir::Env,
+            tokens,
+        }),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if s.value().trim().is_empty() => {
+            ctxt.error_spanned_by(s, format!("empty `disk` directory: {ACCEPTED}"));
+            None
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(Spanned {
+            value: DiskDir::Literal(s.clone()),
+            tokens,
+        }),
+        other => {
+            ctxt.error_spanned_by(other, ACCEPTED);
+            None
+        }
+    }
+}
+
+/// `disk_max_size = "1G"` or an integer number of bytes (a share of memory says nothing of a
+/// disk).
+fn disk_size(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<u64>> {
+    const ACCEPTED: &str = "`disk_max_size` takes a size like \"1G\", \"512M\" (binary units, \
+                            K = 1024), or an integer number of bytes";
+    let bytes = match unwrap_group(expr) {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if parse_percent(&s.value()).is_some() => {
+            ctxt.error_spanned_by(
+                s,
+                format!(
+                    "invalid `disk_max_size` {:?}: a share of the process's memory does not \
+                     bound a disk; {ACCEPTED}",
+                    s.value()
+                ),
+            );
+            return None;
+        }
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => match parse_byte_size(&s.value()) {
+            Ok(bytes) => bytes,
+            Err(reason) => {
+                ctxt.error_spanned_by(
+                    s,
+                    format!("invalid `disk_max_size` {:?}: {reason}", s.value()),
+                );
+                return None;
+            }
+        },
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(int), ..
+        }) => match int.base10_parse::<u64>() {
+            Ok(0) => {
+                ctxt.error_spanned_by(int, "`disk_max_size` must be greater than zero");
+                return None;
+            }
+            Ok(bytes) => bytes,
+            Err(err) => {
+                ctxt.error_spanned_by(int, format!("`disk_max_size`: {err}"));
+                return None;
+            }
+        },
+        other => {
+            ctxt.error_spanned_by(other, ACCEPTED);
+            return None;
+        }
+    };
+    Some(Spanned {
+        value: bytes,
+        tokens: quote::quote!(#expr),
+    })
+}
+
 /// `redis = "redis://host:6379/0"` (also `rediss://` for TLS, `redis+unix://` or `unix://`
 /// for a socket) or `redis = true`.
 fn redis_url(ctxt: &Ctxt, expr: &Expr) -> Option<Spanned<RedisUrl>> {
@@ -671,6 +771,31 @@ mod tests {
             options.max_size.map(|m| m.value),
             Some(MaxSize::Bytes(bytes)) if bytes == 64 << 20
         ));
+    }
+
+    #[test]
+    fn disk_options_are_checked() {
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(disk = "/tmp/c", disk_max_size = "1G"));
+        assert!(ctxt.check().is_ok());
+        assert!(matches!(
+            options.disk.map(|d| d.value),
+            Some(DiskDir::Literal(_))
+        ));
+        assert_eq!(options.disk_max_size.map(|s| s.value), Some(1 << 30));
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(disk = true, disk_max_size = 4096));
+        assert!(ctxt.check().is_ok());
+        assert!(matches!(options.disk.map(|d| d.value), Some(DiskDir::Env)));
+        assert_eq!(options.disk_max_size.map(|s| s.value), Some(4096));
+        let ctxt = Ctxt::default();
+        let options = parse(&ctxt, quote::quote!(disk = false));
+        assert!(ctxt.check().is_ok());
+        assert!(options.disk.is_none());
+        let ctxt = Ctxt::default();
+        parse(&ctxt, quote::quote!(disk = 3, disk_max_size = "10%"));
+        let message = ctxt.check().unwrap_err().to_string();
+        assert!(message.contains("`disk` takes a directory"), "{message}");
     }
 
     #[test]

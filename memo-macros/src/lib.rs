@@ -80,6 +80,11 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// | `stale` | seconds; needs a TTL | for that long after the TTL ends, callers get the old value at once while one caller recomputes it |
 /// | `refresh_ahead` | flag; needs a TTL | probabilistic early recomputation before expiry (XFetch) |
 /// | `clock` | an expression of a `memo_runtime::Clock` or `MockClock` | the store's time source, for tests |
+/// | `disk` | `"dir"`, or `true`: `FAAS_MEMO_DISK_DIR`, else `<temp dir>/faas-memo` | a durable SQLite tier shared by the processes of the machine (cargo feature `disk`); key parts implement `serde::Serialize`, the value `Serialize` and `Deserialize` |
+/// | `disk_max_size` | like `max_size`, in bytes (default `"256M"`) | byte bound of the disk tier's entries; each write culls at most 10 rows to keep it |
+/// | `redis` | `"redis://host:6379/0"`, or `true`: `FAAS_MEMO_REDIS_URL` | a Redis tier shared by a fleet (cargo feature `redis`); serde bounds as for `disk` |
+/// | `redis_timeout` | seconds (default 0.05) | the time budget of one Redis call |
+/// | `version` | string | pins the tiers' namespace; default: the crate's version and a hash of the function's tokens, so that a change of its code makes its old entries unreachable (and the disk tier reclaims them) |
 ///
 /// # Generated helpers
 ///

@@ -24,6 +24,8 @@ pub(crate) const FORCE_REFRESH: &str = "force_refresh";
 pub(crate) const STALE: &str = "stale";
 pub(crate) const REFRESH_AHEAD: &str = "refresh_ahead";
 pub(crate) const CLOCK: &str = "clock";
+pub(crate) const DISK: &str = "disk";
+pub(crate) const DISK_MAX_SIZE: &str = "disk_max_size";
 
 /// Every option, for "did you mean" suggestions and the list in error messages.
 pub(crate) const ALL: &[&str] = &[
@@ -51,6 +53,8 @@ pub(crate) const ALL: &[&str] = &[
     STALE,
     REFRESH_AHEAD,
     CLOCK,
+    DISK,
+    DISK_MAX_SIZE,
 ];
 
 /// The parameter attribute that leaves an argument out of the key.

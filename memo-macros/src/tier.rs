@@ -1,4 +1,4 @@
-//! What a tier option (`redis`, and `version`) adds to the expansion: the serde assertions, the
+//! What a tier option (`disk`, `redis`, and `version`) adds to the expansion: the serde assertions, the
 //! builder calls that give the store its tiers (codec, namespace tag, the tiers themselves),
 //! and the `_invalidate` that reaches them. `expand` calls these only when
 //! [`Options::has_tier`] holds.
@@ -6,13 +6,13 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use crate::args::{Options, RedisUrl};
+use crate::args::{DiskDir, Options, RedisUrl};
 use crate::ast::{span_of, Function};
 
 impl Options {
     /// Whether the function has a second-level tier.
     pub(crate) fn has_tier(&self) -> bool {
-        self.redis.is_some()
+        self.redis.is_some() || self.disk.is_some()
     }
 }
 
@@ -56,15 +56,19 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// Appends the tier calls to `builder` (an expression of the store's concrete `Builder`):
 ///
 /// ```text
-/// ::memo_runtime::__faas_memo_redis!(#builder =>
-///     .tier_codec({ (&CodecWith::<K, V>::new()).codec() })   // serde, when the bounds hold
-///     .tier_tag(TAG)                                          // see `tag`
-///     .redis_url_unchecked("redis://..") | .redis_from_env_unchecked()
-///     [.redis_timeout(Duration::from_nanos(N))])
+/// ::memo_runtime::__faas_memo_redis!(                        // with `redis`
+///     ::memo_runtime::__faas_memo_disk!(#builder =>          // with `disk`
+///         .tier_codec({ (&CodecWith::<K, V>::new()).codec() })   // serde, when the bounds hold
+///         .tier_tag(TAG)                                          // see `tag`
+///         .disk_dir_unchecked("dir") | .disk_from_env_unchecked()
+///         [.disk_max_size(N)])
+///     => .redis_url_unchecked("redis://..") | .redis_from_env_unchecked()
+///        [.redis_timeout(Duration::from_nanos(N))])
 /// ```
 ///
-/// The runtime's `__faas_memo_redis!` expands to the calls when its `redis` feature is on,
-/// and otherwise to the builder alone and one `compile_error!` that names the feature.
+/// The codec and tag go in the innermost gate. The runtime's `__faas_memo_disk!` and
+/// `__faas_memo_redis!` expand to the calls when its feature is on, and otherwise to the
+/// builder alone and one `compile_error!` that names the feature.
 pub(crate) fn builder_calls(
     options: &Options,
     function: &Function,
@@ -72,31 +76,50 @@ pub(crate) fn builder_calls(
     key_ty: &TokenStream,
     value: &TokenStream,
 ) -> TokenStream {
-    let Some(redis) = &options.redis else {
+    if !options.has_tier() {
         return builder;
-    };
-    let tag = tag(options, function);
-    let source = match &redis.value {
-        RedisUrl::Literal(url) => quote!(.redis_url_unchecked(#url)),
-        RedisUrl::Env => quote!(.redis_from_env_unchecked()),
-    };
-    let timeout = options.redis_timeout.as_ref().map(|t| {
-        let nanos = proc_macro2::Literal::u64_suffixed(t.value);
-        quote!(.redis_timeout(::core::time::Duration::from_nanos(#nanos)))
-    });
-    let span = span_of(&redis.tokens);
-    quote_spanned! {span=>
-        ::memo_runtime::__faas_memo_redis!(#builder =>
-            .tier_codec({
-                #[allow(unused_imports)]
-                use ::memo_runtime::__private::{NoCodec as _, SerdeCodec as _};
-                (&::memo_runtime::__private::CodecWith::<#key_ty, #value>::new()).codec()
-            })
-            .tier_tag(#tag)
-            #source
-            #timeout
-        )
     }
+    let tag = tag(options, function);
+    let mut common = Some(quote! {
+        .tier_codec({
+            #[allow(unused_imports)]
+            use ::memo_runtime::__private::{NoCodec as _, SerdeCodec as _};
+            (&::memo_runtime::__private::CodecWith::<#key_ty, #value>::new()).codec()
+        })
+        .tier_tag(#tag)
+    });
+    let mut builder = builder;
+    if let Some(disk) = &options.disk {
+        let common = common.take();
+        let source = match &disk.value {
+            DiskDir::Literal(dir) => quote!(.disk_dir_unchecked(#dir)),
+            DiskDir::Env => quote!(.disk_from_env_unchecked()),
+        };
+        let max_size = options.disk_max_size.as_ref().map(|size| {
+            let bytes = proc_macro2::Literal::u64_suffixed(size.value);
+            quote!(.disk_max_size(#bytes))
+        });
+        let span = span_of(&disk.tokens);
+        builder = quote_spanned! {span=>
+            ::memo_runtime::__faas_memo_disk!(#builder => #common #source #max_size)
+        };
+    }
+    if let Some(redis) = &options.redis {
+        let common = common.take();
+        let source = match &redis.value {
+            RedisUrl::Literal(url) => quote!(.redis_url_unchecked(#url)),
+            RedisUrl::Env => quote!(.redis_from_env_unchecked()),
+        };
+        let timeout = options.redis_timeout.as_ref().map(|t| {
+            let nanos = proc_macro2::Literal::u64_suffixed(t.value);
+            quote!(.redis_timeout(::core::time::Duration::from_nanos(#nanos)))
+        });
+        let span = span_of(&redis.tokens);
+        builder = quote_spanned! {span=>
+            ::memo_runtime::__faas_memo_redis!(#builder => #common #source #timeout)
+        };
+    }
+    builder
 }
 
 #[cfg(test)]

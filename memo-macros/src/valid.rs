@@ -17,6 +17,7 @@ pub(crate) fn check(ctxt: &Ctxt, options: &Options, function: &Function) {
     float_keys(ctxt, options, function);
     redis(ctxt, options);
     freshness(ctxt, options, function);
+    disk(ctxt, options);
 }
 
 /// The options about an entry's age need an age (`ttl`, or a `WithTtl` return), a `Result`
@@ -77,6 +78,17 @@ fn freshness(ctxt: &Ctxt, options: &Options, function: &Function) {
                 ),
             );
         }
+    }
+}
+
+/// `disk_max_size` bounds the disk tier: it needs one.
+fn disk(ctxt: &Ctxt, options: &Options) {
+    if let (None, Some(size)) = (&options.disk, &options.disk_max_size) {
+        ctxt.error_spanned_by(
+            &size.tokens,
+            "`disk_max_size` needs a disk tier: add `disk = \"/path/to/dir\"` (or `disk = true`), \
+             or remove it",
+        );
     }
 }
 
@@ -234,7 +246,8 @@ fn redis(ctxt: &Ctxt, options: &Options) {
     if let (false, Some(version)) = (options.has_tier(), &options.version) {
         ctxt.error_spanned_by(
             version,
-            "`version` pins the namespace of a second-level tier: add `redis = ..`, or remove it",
+            "`version` pins the namespace of a second-level tier: add `disk = ..` or `redis = ..`, \
+             or remove it",
         );
     }
     if let (None, Some(timeout)) = (&options.redis, &options.redis_timeout) {

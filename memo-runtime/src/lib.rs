@@ -97,6 +97,7 @@
 //! | --- | --- |
 //! | `tier` | the [tier layer](tier): second-level stores under the memory store, read through on a miss (serde, postcard); turned on by the tier features, or alone for a [`Tier`](tier::Tier) of your own |
 //! | `serde` | `Serialize` and `Deserialize` for [`CacheInfo`], [`CacheSummary`] and the FaaS reports ([`MemoryBudget`], [`ProcessMemory`], [`ResolvedShare`]...), for JSON logs and metrics |
+//! | `disk` | the SQLite tier shared by the processes of one machine and kept across their restarts: `#[faas_cached(disk = "/tmp/cache")]` or `disk = true`, [`Builder::disk`]; WAL, a byte bound with bounded eviction work per write, absolute expiry, a cross-process lease per key, old versions of a function's code reclaimed (see the README's "Tiers") |
 //! | `redis` | the Redis tier shared by a fleet of processes: `#[faas_cached(redis = "redis://..")]`, [`Builder::redis`]; blocking connections with a time budget per call and a circuit breaker, TLS through the system's OpenSSL, a cross-process lease per key (see the README's "The Redis tier") |
 
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -137,6 +138,11 @@ pub use store::hooks::DeleteReason;
 pub use store::key_ref::{KeyRef, OptionRef, SliceRef};
 pub use store::policy::Policy;
 pub use store::stats::CacheInfo;
+#[cfg(feature = "disk")]
+pub use tier::disk::{
+    default_dir as default_disk_dir, CULL_LIMIT as DISK_CULL_LIMIT, DEFAULT_DISK_MAX_SIZE,
+    DEFAULT_DISK_TIMEOUT, DISK_DIR_ENV, DISK_FILE_NAME,
+};
 pub use tier::info::TierInfo;
 #[cfg(feature = "redis")]
 pub use tier::redis::{BreakerState, DEFAULT_REDIS_PREFIX, DEFAULT_REDIS_TIMEOUT, REDIS_URL_ENV};

@@ -26,3 +26,28 @@ macro_rules! __faas_memo_redis {
         $builder
     }};
 }
+
+/// `__faas_memo_disk!(builder => .calls..)`: the builder with the calls when the `disk`
+/// feature is on.
+#[cfg(feature = "disk")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faas_memo_disk {
+    ($builder:expr => $($calls:tt)*) => {
+        $builder $($calls)*
+    };
+}
+
+/// Without the `disk` feature: the builder alone, and the error that says what to do.
+#[cfg(not(feature = "disk"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __faas_memo_disk {
+    ($builder:expr => $($calls:tt)*) => {{
+        ::core::compile_error!(
+            "`disk` needs the `disk` cargo feature of memo-runtime: \
+             memo-runtime = { version = \"..\", features = [\"disk\"] }"
+        );
+        $builder
+    }};
+}

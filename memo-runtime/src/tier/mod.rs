@@ -26,6 +26,8 @@ pub(crate) mod chain;
 #[cfg(feature = "tier")]
 pub(crate) mod codec;
 
+#[cfg(feature = "disk")]
+pub(crate) mod disk;
 #[cfg(feature = "tier")]
 pub(crate) mod io;
 #[cfg(feature = "tier")]

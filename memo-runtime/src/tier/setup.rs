@@ -25,6 +25,9 @@ pub(crate) struct TierSetup<K, V> {
     pub(crate) redis_timeout: Option<std::time::Duration>,
     #[cfg(feature = "redis")]
     pub(crate) redis_prefix: Option<String>,
+    /// `disk_max_size`, `disk_timeout` and the test's page limit, applied to the disk tier.
+    #[cfg(feature = "disk")]
+    pub(crate) disk: crate::tier::disk::DiskSettings,
 }
 
 impl<K, V> Default for TierSetup<K, V> {
@@ -37,6 +40,8 @@ impl<K, V> Default for TierSetup<K, V> {
             redis_timeout: None,
             #[cfg(feature = "redis")]
             redis_prefix: None,
+            #[cfg(feature = "disk")]
+            disk: crate::tier::disk::DiskSettings::default(),
         }
     }
 }
@@ -45,6 +50,9 @@ impl<K, V> Default for TierSetup<K, V> {
 pub(crate) enum TierSource {
     /// Given ready-made, through [`Builder::tier`].
     Ready(Arc<dyn Tier>),
+    /// A directory of this machine (read first).
+    #[cfg(feature = "disk")]
+    Disk(crate::tier::disk::DiskSource),
     /// A Redis server (read after the disk, before ready-made tiers).
     #[cfg(feature = "redis")]
     Redis(crate::tier::redis::RedisSource),
@@ -55,6 +63,8 @@ impl TierSource {
     /// ready-made tiers in the order given, after those.
     fn rank(&self) -> u8 {
         match self {
+            #[cfg(feature = "disk")]
+            TierSource::Disk(_) => 0,
             #[cfg(feature = "redis")]
             TierSource::Redis(_) => 1,
             TierSource::Ready(_) => 2,
@@ -143,6 +153,31 @@ impl<K, V, S> Builder<K, V, S> {
                 });
             }
         }
+        #[cfg(feature = "disk")]
+        {
+            let has_disk = setup
+                .sources
+                .iter()
+                .any(|s| matches!(s, TierSource::Disk(_)));
+            if !has_disk {
+                if let Some(size) = &setup.disk.max_size {
+                    return Err(CacheError::InvalidBound {
+                        name: "disk_max_size",
+                        value: size
+                            .as_ref()
+                            .map_or_else(|_| "?".to_owned(), |s| s.to_string()),
+                        reason: "a bound of the disk tier needs a disk tier: add .disk(dir)",
+                    });
+                }
+                if let Some(timeout) = setup.disk.timeout {
+                    return Err(CacheError::InvalidBound {
+                        name: "disk_timeout",
+                        value: format!("{timeout:?}"),
+                        reason: "a disk time budget needs a disk tier: add .disk(dir)",
+                    });
+                }
+            }
+        }
         if setup.sources.is_empty() {
             return Ok(None);
         }
@@ -155,6 +190,17 @@ impl<K, V, S> Builder<K, V, S> {
         for source in sources {
             match source {
                 TierSource::Ready(tier) => tiers.push(tier),
+                #[cfg(feature = "disk")]
+                TierSource::Disk(source) => match setup.disk.open(&source, strict) {
+                    Ok(tier) => tiers.push(Arc::new(tier)),
+                    Err(err) if strict => return Err(err),
+                    // The macro's lenient build opens the file on first use (what is wrong
+                    // then is counted in the tier's errors); only a bad setting gets here.
+                    Err(err) => log::error!(
+                        "faas-memo cache {:?}: no disk tier: {err}",
+                        self.name.as_deref().unwrap_or("FaasCacheDict")
+                    ),
+                },
                 #[cfg(feature = "redis")]
                 TierSource::Redis(source) => {
                     let spec = crate::tier::redis::RedisSpec {
