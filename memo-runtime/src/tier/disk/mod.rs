@@ -146,12 +146,19 @@ fn millis(at: SystemTime) -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The row id of `hash` in `ns`: a stable mix of both (see `schema`).
-fn row_id(ns: &Namespace, hash: u64) -> i64 {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&ns.id().to_le_bytes());
-    bytes[8..].copy_from_slice(&hash.to_le_bytes());
-    crate::tier::codec::stable_hash(&bytes) as i64
+/// Bits of a rowid taken from the key hash; the namespace id's top bits go above them.
+const KEY_BITS: u32 = 39;
+
+/// The rowid of `hash` in the namespace of id `ns` (see `schema`): non-negative, the same in
+/// every process.
+fn row_id(ns: u64, hash: u64) -> i64 {
+    namespace_rows(ns).0 | (hash >> (64 - KEY_BITS)) as i64
+}
+
+/// The first and last rowids of the namespace of id `ns`.
+fn namespace_rows(ns: u64) -> (i64, i64) {
+    let first = ((ns >> (64 - (63 - KEY_BITS))) << KEY_BITS) as i64;
+    (first, first | ((1i64 << KEY_BITS) - 1))
 }
 
 /// A u64 as SQLite's signed integer (the same 64 bits).
@@ -188,9 +195,10 @@ impl DiskTier {
             if budget == 0 {
                 break;
             }
+            let (first, last) = namespace_rows(old as u64);
             let culled = conn
                 .prepare_cached(schema::CULL_NAMESPACE)?
-                .execute(params![old, budget as i64])?;
+                .execute(params![first, last, old, budget as i64])?;
             if culled < budget {
                 conn.prepare_cached(schema::FORGET_NAMESPACE)?
                     .execute(params![old])?;
@@ -269,7 +277,7 @@ impl Tier for DiskTier {
         self.db.with(self.timeout, |conn| {
             let mut get = conn.prepare_cached(schema::GET)?;
             optional(get.query_row(
-                params![row_id(ns, hash), int(ns.id()), int(hash), now],
+                params![row_id(ns.id(), hash), int(ns.id()), int(hash), now],
                 |r| r.get::<_, Vec<u8>>(0),
             ))
         })
@@ -290,7 +298,7 @@ impl Tier for DiskTier {
         if expires.is_some_and(|at| at <= now) || cost > self.max_bytes {
             return self.remove(ns, hash).map(drop);
         }
-        let id = row_id(ns, hash);
+        let id = row_id(ns.id(), hash);
         let stale = self.db.stale();
         let emptied = self.db.write(self.timeout, |conn| {
             self.write_and_cull(conn, (id, ns, hash), entry, expires, now, stale.as_deref())
@@ -304,7 +312,7 @@ impl Tier for DiskTier {
     fn remove(&self, ns: &Namespace, hash: u64) -> Result<bool, TierError> {
         self.db.write(self.timeout, |conn| {
             let removed = conn.prepare_cached(schema::REMOVE)?.execute(params![
-                row_id(ns, hash),
+                row_id(ns.id(), hash),
                 int(ns.id()),
                 int(hash)
             ])?;
@@ -314,8 +322,9 @@ impl Tier for DiskTier {
 
     fn clear(&self, ns: &Namespace) -> Result<(), TierError> {
         self.db.write(self.timeout, |conn| {
+            let (first, last) = namespace_rows(ns.id());
             conn.prepare_cached(schema::CLEAR)?
-                .execute(params![int(ns.id())])?;
+                .execute(params![first, last, int(ns.id())])?;
             conn.prepare_cached(schema::CLEAR_LEASES)?
                 .execute(params![int(ns.id())])?;
             Ok(())
@@ -367,9 +376,10 @@ impl Tier for DiskTier {
     fn bytes(&self, ns: &Namespace) -> Option<u64> {
         self.db
             .with(self.timeout, |conn| {
+                let (first, last) = namespace_rows(ns.id());
                 let bytes: i64 = conn
                     .prepare_cached(schema::NAMESPACE_BYTES)?
-                    .query_row(params![int(ns.id())], |r| r.get(0))?;
+                    .query_row(params![first, last, int(ns.id())], |r| r.get(0))?;
                 Ok(bytes.max(0) as u64)
             })
             .ok()
@@ -381,11 +391,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn row_ids_are_stable_and_tell_namespaces_apart() {
+    fn row_ids_are_stable_and_a_namespace_is_one_range() {
         let (a, b) = (Namespace::new("f", "1"), Namespace::new("f", "2"));
-        assert_eq!(row_id(&a, 7), row_id(&Namespace::new("f", "1"), 7));
-        assert_ne!(row_id(&a, 7), row_id(&b, 7));
-        assert_ne!(row_id(&a, 7), row_id(&a, 8));
+        assert_eq!(row_id(a.id(), 7), row_id(Namespace::new("f", "1").id(), 7));
+        assert_ne!(namespace_rows(a.id()), namespace_rows(b.id()));
+        for hash in [0, 1, u64::MAX, 0x8000_0000_0000_0000, 12_345_678_901_234] {
+            for ns in [&a, &b] {
+                let (first, last) = namespace_rows(ns.id());
+                let id = row_id(ns.id(), hash);
+                assert!(id >= 0 && first <= id && id <= last, "{hash} {id}");
+            }
+        }
+        assert_ne!(row_id(a.id(), u64::MAX), row_id(a.id(), 0));
+        let (first, last) = namespace_rows(u64::MAX);
+        assert_eq!(last, i64::MAX);
+        assert!(first > 0);
     }
 
     #[test]

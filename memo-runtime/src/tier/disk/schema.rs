@@ -3,7 +3,7 @@
 //!
 //! | table | row | key |
 //! | --- | --- | --- |
-//! | `entries` | one cached value: its namespace id, key hash, the time it was stored and its expiry (milliseconds since the Unix epoch; `NULL`: none), the tier layer's envelope | `id`, the rowid: a stable hash of namespace and key hash, so a lookup is one B-tree descent; `ns` and `hash` are compared too, so a collision of ids is a miss |
+//! | `entries` | one cached value: its namespace id, key hash, the time it was stored and its expiry (milliseconds since the Unix epoch; `NULL`: none), the tier layer's envelope | `id`, the rowid: the top 24 bits of the namespace id, then the top 39 bits of the key hash, so a lookup is one B-tree descent and a namespace's rows are one range of rowids (no index on the namespace to keep up at each write); `ns` and `hash` are compared too, so two keys on one rowid are a miss, never a wrong value |
 //! | `leases` | who computes a key now, until when | (namespace, key hash) |
 //! | `namespaces` | every namespace that attached: name and tag, to find the older versions of a function's code | namespace id |
 //! | `meta` | `bytes`: what the entries take, kept by triggers on `entries` | name |
@@ -18,7 +18,7 @@ pub(crate) const SCHEMA_VERSION: i64 = 1;
 pub(crate) const APPLICATION_ID: i64 = 0x464D_454D;
 
 /// What a row costs beyond its envelope, in the byte count the bound applies to: its
-/// integers, its entries in the three indexes, the cell's header. An estimate, so that the
+/// integers, its entries in the two indexes, the cell's header. An estimate, so that the
 /// bound on many small entries is nearer to the file's size.
 pub(crate) const ROW_OVERHEAD: i64 = 64;
 
@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS entries (
     expires INTEGER,
     value   BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS entries_ns ON entries (ns);
 CREATE INDEX IF NOT EXISTS entries_stored ON entries (stored);
 CREATE INDEX IF NOT EXISTS entries_expires ON entries (expires) WHERE expires IS NOT NULL;
 CREATE TABLE IF NOT EXISTS leases (
@@ -78,7 +77,8 @@ pub(crate) const PUT: &str = "INSERT INTO entries (id, ns, hash, stored, expires
 
 pub(crate) const REMOVE: &str = "DELETE FROM entries WHERE id = ?1 AND ns = ?2 AND hash = ?3";
 
-pub(crate) const CLEAR: &str = "DELETE FROM entries WHERE ns = ?1";
+/// The rows of namespace `?3`: rowids `?1..=?2`.
+pub(crate) const CLEAR: &str = "DELETE FROM entries WHERE id BETWEEN ?1 AND ?2 AND ns = ?3";
 pub(crate) const CLEAR_LEASES: &str = "DELETE FROM leases WHERE ns = ?1";
 
 /// At most `?2` entries expired at `?1`, the soonest expired first (the partial index on
@@ -90,16 +90,17 @@ pub(crate) const CULL_EXPIRED: &str = "DELETE FROM entries WHERE id IN \
 pub(crate) const CULL_OLDEST: &str = "DELETE FROM entries WHERE id = \
      (SELECT id FROM entries ORDER BY stored LIMIT 1) RETURNING length(value) + 64";
 
-/// At most `?2` entries of namespace `?1` (an older version of a function's code).
+/// At most `?4` entries of namespace `?3` (an older version of a function's code), rowids
+/// `?1..=?2`.
 pub(crate) const CULL_NAMESPACE: &str = "DELETE FROM entries WHERE id IN \
-     (SELECT id FROM entries WHERE ns = ?1 LIMIT ?2)";
+     (SELECT id FROM entries WHERE id BETWEEN ?1 AND ?2 AND ns = ?3 LIMIT ?4)";
 
 pub(crate) const FORGET_NAMESPACE: &str = "DELETE FROM namespaces WHERE id = ?1";
 
 pub(crate) const BYTES: &str = "SELECT value FROM meta WHERE key = 'bytes'";
 
-pub(crate) const NAMESPACE_BYTES: &str =
-    "SELECT COALESCE(SUM(length(value) + 64), 0) FROM entries WHERE ns = ?1";
+pub(crate) const NAMESPACE_BYTES: &str = "SELECT COALESCE(SUM(length(value) + 64), 0) \
+     FROM entries WHERE id BETWEEN ?1 AND ?2 AND ns = ?3";
 
 /// Records a namespace (`seen`: when it last attached).
 pub(crate) const ATTACH: &str = "INSERT INTO namespaces (id, name, tag, seen) \
