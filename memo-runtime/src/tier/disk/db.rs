@@ -6,8 +6,8 @@
 //!   in a small pool, each with its prepared statements cached. Every connection sets
 //!   `synchronous = NORMAL` (with WAL: a commit is durable against a crash of the process,
 //!   which is what a cache needs; a power loss may undo the last commits, never corrupt the
-//!   file), the busy timeout (the tier's time budget) and a 64 MiB `mmap_size` (reads copy
-//!   from the page cache without a system call).
+//!   file), and the busy timeout (the tier's time budget). No `mmap_size`: with it, the
+//!   write-through took 1.5x as long (memo-bench `disk`, D3), for no gain on reads.
 //! - **Writers of this process** take a mutex before `BEGIN IMMEDIATE`: they queue on it in
 //!   microseconds, where SQLite's busy handler would make them sleep 1, 2, 5 ms... SQLite's
 //!   own locks order the writers of different processes, within the busy timeout.
@@ -24,13 +24,14 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension};
 use super::schema::{APPLICATION_ID, CREATE, SCHEMA_VERSION};
 use crate::tier::{TierError, TierErrorKind};
 
+/// How long opening a file may wait for another process that creates its schema.
+pub(crate) const INIT_BUDGET: Duration = Duration::from_secs(2);
+
 /// Idle connections kept; more concurrent callers open more and close the extra ones.
 const MAX_IDLE: usize = 16;
 
 /// Statements cached per connection (the tier runs about 20).
 const STATEMENTS: usize = 32;
-
-const MMAP_SIZE: i64 = 64 << 20;
 
 /// A pooled connection and the busy timeout it is set to.
 struct Conn {
@@ -121,12 +122,16 @@ impl Db {
         })?;
         let mut conn = self.open(timeout)?;
         // Processes that start together race to create the file's schema, and switching a
-        // new file to WAL does not wait for SQLite's busy handler: retry within the budget.
+        // new file to WAL does not wait for SQLite's busy handler: retry, for longer than one
+        // call's budget (it happens once per file, and a loaded machine may take that long
+        // to create it), so that a cold start of several processes does not leave the tier
+        // skipped.
         let started = std::time::Instant::now();
+        let budget = timeout.max(INIT_BUDGET);
         loop {
             match self.init_schema(&mut conn.conn).map_err(|e| error(&e)) {
                 Ok(()) => break,
-                Err(err) if err.kind() == TierErrorKind::Timeout && started.elapsed() < timeout => {
+                Err(err) if err.kind() == TierErrorKind::Timeout && started.elapsed() < budget => {
                     if !conn.conn.is_autocommit() {
                         let _ = conn.conn.execute_batch("ROLLBACK");
                     }
@@ -226,7 +231,6 @@ impl Db {
             conn.busy_timeout(timeout)?;
             conn.set_prepared_statement_cache_capacity(STATEMENTS);
             conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.pragma_update(None, "mmap_size", MMAP_SIZE)?;
             if let Some(pages) = self.page_limit {
                 conn.pragma_update(None, "max_page_count", pages as i64)?;
             }

@@ -10,8 +10,9 @@
 //!   `schema`.
 //! - **Bound**: the bytes of the entries (envelope plus [`ROW_OVERHEAD`](schema::ROW_OVERHEAD)
 //!   per row) are kept by triggers in one row of `meta`. Each write then removes at most
-//!   [`CULL_LIMIT`] rows, in this order: expired ones, those of older versions of a
-//!   function's code, and while the bytes exceed the bound the ones stored longest ago. A
+//!   [`CULL_LIMIT`] rows, in this order: expired ones (on every 16th write, or when over
+//!   the bound), those of older versions of a function's code, and while the bytes exceed
+//!   the bound the ones stored longest ago. A
 //!   write never stalls on a big cull; a write storm stays within the bound because each
 //!   write frees at least what it added.
 //! - **Time budget**: SQLite's busy timeout (default 100 ms): a call that would wait longer for
@@ -26,6 +27,7 @@ pub(crate) mod db;
 mod schema;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -54,6 +56,10 @@ pub const DEFAULT_DISK_TIMEOUT: Duration = Duration::from_millis(100);
 /// Rows a write removes at most (expired, of older code, or over the bound): the eviction work
 /// of one write is bounded, as python-diskcache's `cull_limit`.
 pub const CULL_LIMIT: usize = 10;
+
+/// Under the bound, every how many writes (of one cache, in one process) a write also removes
+/// expired rows.
+const SWEEP_EVERY: u64 = 16;
 
 /// Where a builder's disk tier is.
 #[derive(Clone, Debug)]
@@ -119,6 +125,7 @@ impl DiskSettings {
             db,
             max_bytes: i64::try_from(max_bytes).unwrap_or(i64::MAX),
             timeout,
+            writes: AtomicU64::new(0),
         })
     }
 }
@@ -128,6 +135,8 @@ pub(crate) struct DiskTier {
     db: Arc<Db>,
     max_bytes: i64,
     timeout: Duration,
+    /// Writes of this tier, to sweep expired rows every [`SWEEP_EVERY`].
+    writes: AtomicU64,
 }
 
 impl std::fmt::Debug for DiskTier {
@@ -167,7 +176,11 @@ fn int(v: u64) -> i64 {
 }
 
 impl DiskTier {
-    /// The write of [`put`](Tier::put), and the bounded cull after it, in one transaction.
+    /// The write of [`put`](Tier::put), and the bounded cull after it, in one transaction:
+    /// at most [`CULL_LIMIT`] rows, expired ones first, then those of older versions of the
+    /// code, then, while over the bound, the ones stored longest ago. Under the bound, expired
+    /// rows are swept every [`SWEEP_EVERY`] writes only: the probe costs more than the rest of
+    /// the cull when nothing has expired.
     fn write_and_cull(
         &self,
         conn: &rusqlite::Connection,
@@ -186,10 +199,21 @@ impl DiskTier {
             expires,
             entry
         ])?;
+        let mut bytes: i64 = conn
+            .prepare_cached(schema::BYTES)?
+            .query_row([], |r| r.get(0))?;
+        let over = bytes > self.max_bytes;
+        let sweep = over
+            || self
+                .writes
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(SWEEP_EVERY);
         let mut budget = CULL_LIMIT;
-        budget -= conn
-            .prepare_cached(schema::CULL_EXPIRED)?
-            .execute(params![now, budget as i64])?;
+        if sweep {
+            budget -= conn
+                .prepare_cached(schema::CULL_EXPIRED)?
+                .execute(params![now, budget as i64])?;
+        }
         let mut emptied = Vec::new();
         for &old in stale.unwrap_or_default() {
             if budget == 0 {
@@ -206,8 +230,8 @@ impl DiskTier {
             }
             budget -= culled;
         }
-        if budget > 0 {
-            let mut bytes: i64 = conn
+        if over && budget > 0 {
+            bytes = conn
                 .prepare_cached(schema::BYTES)?
                 .query_row([], |r| r.get(0))?;
             let mut oldest = conn.prepare_cached(schema::CULL_OLDEST)?;
@@ -242,18 +266,34 @@ impl Tier for DiskTier {
     /// known one from reading (it then fails on its writes only, counted there).
     fn attach(&self, ns: &Namespace) -> Result<(), TierError> {
         let (id, name) = (int(ns.id()), ns.name());
-        let (known, others) = self.db.with(self.timeout, |conn| {
-            let known = optional(
-                conn.prepare_cached(schema::KNOWN_NAMESPACE)?
-                    .query_row(params![id], |_| Ok(())),
-            )?
-            .is_some();
-            let others = conn
-                .prepare_cached(schema::OTHER_VERSIONS)?
-                .query_map(params![name, id], |r| r.get::<_, i64>(0))?
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
-            Ok((known, others))
-        })?;
+        let read = || {
+            self.db.with(self.timeout, |conn| {
+                let known = optional(
+                    conn.prepare_cached(schema::KNOWN_NAMESPACE)?
+                        .query_row(params![id], |_| Ok(())),
+                )?
+                .is_some();
+                let others = conn
+                    .prepare_cached(schema::OTHER_VERSIONS)?
+                    .query_map(params![name, id], |r| r.get::<_, i64>(0))?
+                    .collect::<rusqlite::Result<Vec<i64>>>()?;
+                Ok((known, others))
+            })
+        };
+        // Once per namespace and process: a file that another process is creating or
+        // switching to WAL answers "busy" without SQLite's busy handler for a moment.
+        let started = std::time::Instant::now();
+        let (known, others) = loop {
+            match read() {
+                Err(err)
+                    if err.kind() == crate::tier::TierErrorKind::Timeout
+                        && started.elapsed() < db::INIT_BUDGET =>
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                other => break other?,
+            }
+        };
         if !known {
             let now = millis(SystemTime::now());
             let recorded = self.db.write(self.timeout, |conn| {
