@@ -191,7 +191,7 @@ fn fallback(function: &Function) -> Expansion {
 /// The calls that remain concrete (`<T as Clone>::clone`, `<T as ToOwned>::to_owned`, the
 /// return type of `f_cache`) are spanned on `T` for the same reason. Two cases keep one more
 /// error each: an `async fn` (awaiting the miss helper's future checks its bounds again, on the
-/// attribute), and a value or key type that is not `Send + Sync` without naming a known
+/// attribute, in the function and in its `_refresh`), and a value or key type that is not `Send + Sync` without naming a known
 /// non-thread-safe std type (the `static` holding the store must be `Sync`; see
 /// `ast::names_thread_unsafe_type`).
 struct Key {

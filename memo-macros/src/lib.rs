@@ -222,9 +222,10 @@ pub fn derive_deep_size(input: TokenStream) -> TokenStream {
 /// - A `WithTtl<T>` return (also inside `Result`/`Option`, and inside `Cached`): the body gives
 ///   each value its own TTL, `WithTtl::new(value, ttl)`, instead of `ttl`; a zero TTL returns
 ///   the value uncached; a hit returns the time the value has left.
-/// - `refresh_on_hit`: a hit moves the entry's expiry to a whole `ttl` from now. The extra cost
-///   of a hit is a second branch, plus, once per clock tick (1-4 ms) and key, a write under the
-///   shard's exclusive lock.
+/// - `refresh_on_hit`: a hit moves the entry's expiry to a whole `ttl` from now (to within
+///   1/1024 of it). The extra cost of a hit is the timed lookup (the entry's expiry read with
+///   its value), plus, once per 1/1024 of the TTL and key, a write under the shard's exclusive
+///   lock.
 /// - `stale = secs`: an entry is kept that long past its TTL. The first caller to find it stale
 ///   recomputes it in its own call and returns the new value; callers that find that
 ///   recomputation in flight return the stale value at once (counted in `stale_hits`). A failed
