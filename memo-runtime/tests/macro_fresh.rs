@@ -583,3 +583,26 @@ fn a_trait_method_gets_the_options_and_an_inherent_refresh() {
     assert_eq!(Library.title(1).as_deref(), Ok("book 1"), "fallback");
     assert_eq!(Library::title_cache_info().fallbacks, 1);
 }
+
+static SLACK_CLOCK: LazyLock<MockClock> = LazyLock::new(MockClock::new);
+
+#[faas_cached(ttl = 10, refresh_on_hit, clock = SLACK_CLOCK.clone())]
+fn sliding_slack(x: u32) -> u32 {
+    x
+}
+
+#[test]
+fn a_hit_moves_the_expiry_only_when_that_gains_over_a_1024th_of_the_ttl() {
+    sliding_slack(1);
+    // 5 ms < 10 s / 1024: the expiry stays (no exclusive lock taken for it).
+    SLACK_CLOCK.advance(Duration::from_millis(5));
+    sliding_slack(1);
+    assert_eq!(
+        sliding_slack_cache().get_ttl(&(1,)),
+        Some(Duration::from_millis(9_995))
+    );
+    // 20 ms more: it moves to a whole TTL from now.
+    SLACK_CLOCK.advance(Duration::from_millis(20));
+    sliding_slack(1);
+    assert_eq!(sliding_slack_cache().get_ttl(&(1,)), Some(secs(10)));
+}
