@@ -8,7 +8,7 @@
 //! - [`Tier`] is the one small trait a tier implements, on bytes: get, put, remove, clear by
 //!   namespace, and a lease (an owner token with an expiry) for cross-process stampede
 //!   protection. Its errors never reach the memoized function's caller: they are counted in
-//!   [`TierInfo`] and logged once per kind, and the call goes on without the tier.
+//!   [`TierInfo`](crate::TierInfo) and logged once per kind, and the call goes on without the tier.
 //! - `codec` turns keys and values into a versioned envelope of bytes (serde + postcard) and
 //!   keys into a hash that is the same in every process and every build.
 //! - [`Namespace`] keeps the entries of one function (or one store) apart from the others in
