@@ -7,6 +7,8 @@
 //! `FAAS_MEMO_REDIS_URL` (set by the parent for each child).
 #![cfg(feature = "redis")]
 
+#[path = "common/children.rs"]
+mod children;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
@@ -14,8 +16,9 @@ use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use children::{child, child_role, reported};
 use memo_runtime::{faas_cached, FaasCacheDict, TierInfo, REDIS_URL_ENV};
-use redis_server::{child, child_role, reported, Options, RedisServer};
+use redis_server::{Options, RedisServer};
 
 const BUDGET: Duration = Duration::from_millis(50);
 
