@@ -12,11 +12,10 @@ mod children;
 #[path = "common/redis_server.rs"]
 mod redis_server;
 
-use std::io::{BufRead, BufReader};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use children::{child, child_role, reported};
+use children::{await_announcement, child, child_role, reported, send_signal};
 use memo_runtime::{faas_cached, FaasCacheDict, TierInfo, REDIS_URL_ENV};
 use redis_server::{Options, RedisServer};
 
@@ -573,28 +572,15 @@ fn holder_is_taken_over(signal: &str) {
         ("FAAS_MEMO_TEST_HANG", "1"),
     ];
     let mut holder = child("child_main", "hold", &env);
-    let mut lines = BufReader::new(holder.stdout.take().unwrap()).lines();
     let started = Instant::now();
-    loop {
-        let line = lines
-            .next()
-            .expect("the holder announces its computation")
-            .unwrap();
-        if line.ends_with("holding") {
-            break;
-        }
-    }
+    let _lines = await_announcement(&mut holder, "holding");
     let taker = child(
         "child_main",
         "take",
         &[(REDIS_URL_ENV, url.as_str()), ("FAAS_MEMO_TEST_KEY", "5")],
     );
     std::thread::sleep(Duration::from_millis(300));
-    let status = std::process::Command::new("kill")
-        .args([format!("-{signal}"), holder.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    send_signal(&holder, signal);
     let out = taker.wait_with_output().unwrap();
     assert!(out.status.success(), "{out:?}");
     let _ = holder.kill();
